@@ -1,0 +1,18 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("territories", views.TerritoryViewSet, basename="territory")
+router.register("organisations", views.OrganisationViewSet, basename="organisation")
+router.register("programmes", views.ProgrammeViewSet, basename="programme")
+router.register("people", views.PersonViewSet, basename="person")
+router.register("groups", views.GroupViewSet, basename="group")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("v1/", include(router.urls)),
+]

@@ -1,0 +1,429 @@
+"""Registering and changing people, groups and consents.
+
+Every page, API call, import and task changes the registry through these functions: they
+check the caller's rights through the access layer, validate, write in one transaction and
+leave an audit entry naming the user.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
+
+from tadamun.access.scope import scope_for
+from tadamun.core.errors import AccessDenied, DomainError
+from tadamun.organisations.models import Organisation
+
+from .models import (
+    Consent,
+    Group,
+    GroupMember,
+    Person,
+    PersonNameKey,
+    PersonShare,
+    ShareReason,
+)
+from .names import name_keys, transliterate
+
+
+class RegistryError(DomainError):
+    pass
+
+
+PERSON_FIELDS = frozenset(
+    {
+        "given_name",
+        "family_name",
+        "given_name_latin",
+        "family_name_latin",
+        "sex",
+        "birth_date",
+        "birth_year",
+        "phone",
+        "email",
+        "address",
+        "document_type",
+        "document_number",
+        "residence",
+        "languages",
+    }
+)
+_NULLABLE = frozenset({"birth_date", "birth_year", "residence"})
+GROUP_FIELDS = frozenset({"name", "kind", "territory"})
+
+
+def _check_fields(fields: dict, allowed: frozenset) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise RegistryError({name: _("This field cannot be set here.") for name in sorted(unknown)})
+
+
+def _validate_birth(person: Person) -> None:
+    today = timezone.localdate()
+    errors = {}
+    if person.birth_date and person.birth_date > today:
+        errors["birth_date"] = _("The date of birth cannot be in the future.")
+    elif person.birth_date and person.birth_date.year < 1900:
+        errors["birth_date"] = _("The date of birth must be after 1900.")
+    if person.birth_year and not (1900 <= person.birth_year <= today.year):
+        errors["birth_year"] = _("The year of birth must be between 1900 and this year.")
+    if (
+        person.birth_date
+        and person.birth_year
+        and person.birth_year != person.birth_date.year
+        and "birth_date" not in errors
+    ):
+        errors["birth_year"] = _("The year of birth does not match the date of birth.")
+    if errors:
+        raise RegistryError(errors)
+    if person.birth_date:
+        person.birth_year = person.birth_date.year
+
+
+def _validate_languages(person: Person) -> None:
+    value = person.languages
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and 2 <= len(v) <= 8 and v.replace("-", "").isalpha() for v in value
+    ):
+        raise RegistryError({"languages": _("Give languages as a list of codes such as ar, fr.")})
+    person.languages = sorted({v.lower() for v in value})
+
+
+def _full_clean(instance, exclude=None) -> None:
+    # Related records arrive as instances already fetched (through the access layer where it
+    # matters), so they are not looked up again one query per field.
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise RegistryError(error.message_dict) from error
+
+
+def _refresh_name_keys(person: Person) -> None:
+    PersonNameKey.objects.filter(person=person).delete()
+    PersonNameKey.objects.bulk_create(
+        PersonNameKey(person=person, key=key)
+        for key in sorted(
+            name_keys(
+                person.given_name,
+                person.family_name,
+                person.given_name_latin,
+                person.family_name_latin,
+            )
+        )
+    )
+
+
+def _require_edit_rights(user, organisation_id: int, territory_id: int | None) -> None:
+    scope = scope_for(user)
+    if scope.can_edit_people_for(organisation_id, territory_id):
+        return
+    if scope.can_edit_people_for(organisation_id):
+        raise AccessDenied(
+            {
+                "residence": _(
+                    "Your role is limited to a territory: choose a place of residence inside it."
+                )
+            }
+        )
+    raise AccessDenied(_("Your role does not allow registering or changing people here."))
+
+
+def _visible_person(user, person: Person) -> Person:
+    """The person re-read through the access layer, locked for the change."""
+    try:
+        return Person.objects.visible_to(user).select_for_update().get(pk=person.pk)
+    except Person.DoesNotExist:
+        raise AccessDenied(_("This person is not in your scope.")) from None
+
+
+def _editing_organisation(user, person: Person) -> int:
+    """The organisation on whose behalf the user may change this person, or refuse."""
+    scope = scope_for(user)
+    holders = list(person.shares.values_list("organisation_id", flat=True))
+    for organisation_id in [person.organisation_id, *holders]:
+        if scope.can_edit_people_for(organisation_id, person.residence_id):
+            return organisation_id
+    raise AccessDenied(_("Your role does not allow changing this person."))
+
+
+def _apply(person: Person, fields: dict) -> None:
+    for name, value in fields.items():
+        if value is None and name not in _NULLABLE:
+            value = [] if name == "languages" else ""
+        setattr(person, name, value)
+    if not person.given_name_latin:
+        person.given_name_latin = transliterate(person.given_name)
+    if not person.family_name_latin:
+        person.family_name_latin = transliterate(person.family_name)
+
+
+@transaction.atomic
+def person_register(*, user, organisation: Organisation, **fields) -> Person:
+    """Register a person on behalf of ``organisation``, which then holds the record."""
+    _check_fields(fields, PERSON_FIELDS)
+    person = Person(organisation=organisation)
+    _apply(person, fields)
+    _full_clean(person, exclude=["organisation", "residence"])
+    _validate_birth(person)
+    _validate_languages(person)
+    _require_edit_rights(user, organisation.pk, person.residence_id)
+    person._history_user = user
+    person._change_reason = "registered"
+    person.save()
+    PersonShare.objects.create(
+        person=person, organisation=organisation, reason=ShareReason.REGISTERED
+    )
+    _refresh_name_keys(person)
+    return person
+
+
+@transaction.atomic
+def person_bulk_register(*, user, rows: list[dict], reason: str = "imported") -> list[Person]:
+    """Register many people at once, all or none: every row is checked first, and the
+    error names the row (counting from 1) and the field.
+
+    Each row holds the person's fields and the ``organisation`` registering them.
+    """
+    scope = scope_for(user)
+    people: list[Person] = []
+    errors: dict[str, list] = {}
+    for number, row in enumerate(rows, start=1):
+        row = dict(row)
+        organisation = row.pop("organisation", None)
+        try:
+            _check_fields(row, PERSON_FIELDS)
+            if organisation is None:
+                raise RegistryError({"organisation": _("This field is required.")})
+            person = Person(organisation=organisation)
+            _apply(person, row)
+            _full_clean(person, exclude=["organisation", "residence"])
+            _validate_birth(person)
+            _validate_languages(person)
+            if not scope.can_edit_people_for(organisation.pk, person.residence_id):
+                raise AccessDenied(
+                    {"organisation": _("Your role does not allow registering people here.")}
+                )
+        except DomainError as error:
+            for field, messages in error.message_dict.items():
+                errors.setdefault(f"{number}:{field}", []).extend(messages)
+            continue
+        people.append(person)
+    if errors:
+        raise RegistryError(errors)
+    people = bulk_create_with_history(
+        people, Person, batch_size=500, default_user=user, default_change_reason=reason
+    )
+    PersonShare.objects.bulk_create(
+        (
+            PersonShare(person=p, organisation_id=p.organisation_id, reason=ShareReason.REGISTERED)
+            for p in people
+        ),
+        batch_size=1000,
+    )
+    PersonNameKey.objects.bulk_create(
+        (
+            PersonNameKey(person=p, key=key)
+            for p in people
+            for key in sorted(
+                name_keys(p.given_name, p.family_name, p.given_name_latin, p.family_name_latin)
+            )
+        ),
+        batch_size=2000,
+    )
+    return people
+
+
+@transaction.atomic
+def person_update(*, user, person: Person, **fields) -> Person:
+    _check_fields(fields, PERSON_FIELDS)
+    person = _visible_person(user, person)
+    if person.is_archived:
+        raise RegistryError(_("An archived record cannot be changed; restore it first."))
+    _editing_organisation(user, person)
+    _apply(person, fields)
+    _full_clean(person)
+    _validate_birth(person)
+    _validate_languages(person)
+    # The new residence must stay inside the user's territory, or the record would vanish.
+    _editing_organisation(user, person)
+    person._history_user = user
+    person._change_reason = "updated"
+    person.save()
+    _refresh_name_keys(person)
+    return person
+
+
+@transaction.atomic
+def person_archive(*, user, person: Person) -> Person:
+    person = _visible_person(user, person)
+    _editing_organisation(user, person)
+    if person.is_archived:
+        return person
+    person.archived_at = timezone.now()
+    person.archived_by = user
+    person._history_user = user
+    person._change_reason = "archived"
+    person.save(update_fields=["archived_at", "archived_by", "updated_at"])
+    return person
+
+
+@transaction.atomic
+def person_restore(*, user, person: Person) -> Person:
+    person = _visible_person(user, person)
+    _editing_organisation(user, person)
+    if not person.is_archived:
+        return person
+    person.archived_at = None
+    person.archived_by = None
+    person._history_user = user
+    person._change_reason = "restored"
+    person.save(update_fields=["archived_at", "archived_by", "updated_at"])
+    return person
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    user,
+    person: Person,
+    purpose: str,
+    lawful_basis: str,
+    given_on: datetime.date,
+    note: str = "",
+) -> Consent:
+    person = _visible_person(user, person)
+    organisation_id = _editing_organisation(user, person)
+    if given_on > timezone.localdate():
+        raise RegistryError({"given_on": _("A consent cannot be dated in the future.")})
+    consent = Consent(
+        person=person,
+        purpose=purpose,
+        lawful_basis=lawful_basis,
+        given_on=given_on,
+        note=note,
+        organisation_id=organisation_id,
+        recorded_by=user,
+    )
+    _full_clean(consent)
+    consent._history_user = user
+    consent.save()
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(
+    *, user, consent: Consent, withdrawn_on: datetime.date | None = None
+) -> Consent:
+    person = _visible_person(user, consent.person)
+    _editing_organisation(user, person)
+    consent = Consent.objects.select_for_update().get(pk=consent.pk, person=person)
+    if consent.withdrawn_on:
+        raise RegistryError(_("This consent has already been withdrawn."))
+    withdrawn_on = withdrawn_on or timezone.localdate()
+    if withdrawn_on < consent.given_on:
+        raise RegistryError(
+            {"withdrawn_on": _("A consent cannot be withdrawn before it was given.")}
+        )
+    consent.withdrawn_on = withdrawn_on
+    consent.withdrawn_by = user
+    consent._history_user = user
+    consent._change_reason = "withdrawn"
+    consent.save()
+    return consent
+
+
+def _require_group_rights(user, group: Group) -> None:
+    if not scope_for(user).can_edit_people_for(group.organisation_id, group.territory_id):
+        raise AccessDenied(_("Your role does not allow changing this group."))
+
+
+def _visible_group(user, group: Group) -> Group:
+    try:
+        return Group.objects.visible_to(user).select_for_update().get(pk=group.pk)
+    except Group.DoesNotExist:
+        raise AccessDenied(_("This group is not in your scope.")) from None
+
+
+@transaction.atomic
+def group_create(*, user, organisation: Organisation, **fields) -> Group:
+    _check_fields(fields, GROUP_FIELDS)
+    group = Group(organisation=organisation, **fields)
+    _full_clean(group)
+    _require_group_rights(user, group)
+    group._history_user = user
+    group.save()
+    return group
+
+
+@transaction.atomic
+def group_update(*, user, group: Group, **fields) -> Group:
+    _check_fields(fields, GROUP_FIELDS)
+    group = _visible_group(user, group)
+    _require_group_rights(user, group)
+    for name, value in fields.items():
+        setattr(group, name, value)
+    _full_clean(group)
+    _require_group_rights(user, group)
+    group._history_user = user
+    group.save()
+    return group
+
+
+@transaction.atomic
+def group_archive(*, user, group: Group, restore: bool = False) -> Group:
+    group = _visible_group(user, group)
+    _require_group_rights(user, group)
+    group.archived_at = None if restore else timezone.now()
+    group.archived_by = None if restore else user
+    group._history_user = user
+    group._change_reason = "restored" if restore else "archived"
+    group.save()
+    return group
+
+
+@transaction.atomic
+def group_member_add(
+    *,
+    user,
+    group: Group,
+    person: Person,
+    role: str,
+    share: Decimal | None = None,
+    joined_on: datetime.date | None = None,
+) -> GroupMember:
+    group = _visible_group(user, group)
+    _require_group_rights(user, group)
+    if not Person.objects.visible_to(user).filter(pk=person.pk).exists():
+        raise AccessDenied({"person": _("This person is not in your scope.")})
+    if group.members.filter(person=person, left_on__isnull=True).exists():
+        raise RegistryError({"person": _("This person is already a member of the group.")})
+    member = GroupMember(group=group, person=person, role=role, share=share, joined_on=joined_on)
+    _full_clean(member)
+    if share is not None:
+        current = sum((m.share or Decimal(0)) for m in group.members.filter(left_on__isnull=True))
+        if current + share > 100:
+            raise RegistryError({"share": _("The members' shares would add up to more than 100%.")})
+    member._history_user = user
+    member.save()
+    return member
+
+
+@transaction.atomic
+def group_member_remove(
+    *, user, member: GroupMember, left_on: datetime.date | None = None
+) -> GroupMember:
+    group = _visible_group(user, member.group)
+    _require_group_rights(user, group)
+    member = GroupMember.objects.select_for_update().get(pk=member.pk, group=group)
+    left_on = left_on or timezone.localdate()
+    if member.joined_on and left_on < member.joined_on:
+        raise RegistryError({"left_on": _("A member cannot leave before joining.")})
+    member.left_on = left_on
+    member._history_user = user
+    member._change_reason = "left"
+    member.save()
+    return member
