@@ -150,7 +150,7 @@ LANGUAGES = [
     ("el", _("Greek")),
     ("en", _("English")),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [Path(os.environ.get("TADAMUN_LOCALE_DIR", BASE_DIR / "locale"))]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
