@@ -193,6 +193,12 @@ SPECTACULAR_SETTINGS = {
     # The schema says what exists, never what is stored: anyone may read it.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "ENUM_NAME_OVERRIDES": {
+        "OrganisationKindEnum": "tadamun.organisations.models.OrganisationKind",
+        "GroupKindEnum": "tadamun.registry.models.GroupKind",
+        "NetworkRoleEnum": "tadamun.organisations.models.NetworkRole",
+        "MemberRoleEnum": "tadamun.registry.models.MemberRole",
+    },
 }
 
 # Background work: the database backend by default (a worker started beside the web server),

@@ -82,11 +82,13 @@ class ComponentSerializer(serializers.ModelSerializer):
 class ProgrammeSerializer(serializers.ModelSerializer):
     title = TranslatedField(max_length=300)
     description = TranslatedField(max_length=10_000, multiline=True, required=False)
-    lead = OrganisationCodeField()
-    funders = OrganisationCodeField(many=True, required=False)
-    implementers = OrganisationCodeField(many=True, required=False)
-    partners = OrganisationCodeField(many=True, required=False)
-    territories = TerritoryCodeField(many=True, allow_null=False)
+    # Participants are written as lists of organisation codes and read back from the
+    # programme's participants (to_representation), since they are rows of their own.
+    lead = OrganisationCodeField(write_only=True)
+    funders = OrganisationCodeField(many=True, required=False, write_only=True)
+    implementers = OrganisationCodeField(many=True, required=False, write_only=True)
+    partners = OrganisationCodeField(many=True, required=False, write_only=True)
+    territories = TerritoryCodeField(many=True, allow_null=False, required=False)
     components = ComponentSerializer(many=True, read_only=True)
 
     class Meta:

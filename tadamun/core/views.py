@@ -35,7 +35,15 @@ def home(request):
     memberships = request.user.memberships.filter(is_active=True).select_related(
         "organisation", "territory"
     )
+    coordinated = [m.organisation for m in memberships if m.role == Role.COORDINATOR]
+    networks = [
+        (org, org.member_links.filter(left_on__isnull=True).count())
+        for org in coordinated
+        if org.kind == "network"
+    ]
     context = {
+        "networks": networks,
+        "is_desk": Role.DESK_OPERATOR in scope.roles,
         "memberships": memberships,
         "roles": scope.roles,
         "Role": Role,
