@@ -35,7 +35,14 @@ def _require_coordinator(user, organisation_id: int) -> None:
 
 
 @transaction.atomic
-def organisation_create(*, user, network: Organisation | None = None, **fields) -> Organisation:
+def organisation_create(
+    *,
+    user,
+    network: Organisation | None = None,
+    role: str = "member",
+    joined_on: datetime.date | None = None,
+    **fields,
+) -> Organisation:
     """Create an organisation; a coordinator creates it as a member of their network."""
     unknown = set(fields) - ORGANISATION_FIELDS
     if unknown:

@@ -10,104 +10,347 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('territories', '0001_initial'),
+        ("territories", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalOrganisation',
+            name="HistoricalOrganisation",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='created')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='updated')),
-                ('archived_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='archived')),
-                ('slug', models.SlugField(max_length=80, verbose_name='code')),
-                ('name', i18nfield.fields.I18nCharField(verbose_name='name')),
-                ('short_name', models.CharField(blank=True, max_length=40, validators=[tadamun.core.validators.validate_single_line], verbose_name='short name')),
-                ('kind', models.CharField(choices=[('network', 'Network'), ('association', 'Association'), ('cooperative', 'Cooperative'), ('funder', 'Funder'), ('public_body', 'Public body'), ('company', 'Company'), ('partner_city', 'Partner city'), ('university', 'University'), ('foundation', 'Foundation')], max_length=20, verbose_name='kind')),
-                ('country', models.CharField(max_length=2, verbose_name='country')),
-                ('time_zone', models.CharField(default='UTC', max_length=64, validators=[tadamun.organisations.models.validate_time_zone], verbose_name='time zone')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('archived_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='archived by')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('territory', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='territories.territory', verbose_name='territory')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="created"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="updated"),
+                ),
+                (
+                    "archived_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="archived"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, verbose_name="code")),
+                ("name", i18nfield.fields.I18nCharField(verbose_name="name")),
+                (
+                    "short_name",
+                    models.CharField(
+                        blank=True,
+                        max_length=40,
+                        validators=[tadamun.core.validators.validate_single_line],
+                        verbose_name="short name",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("network", "Network"),
+                            ("association", "Association"),
+                            ("cooperative", "Cooperative"),
+                            ("funder", "Funder"),
+                            ("public_body", "Public body"),
+                            ("company", "Company"),
+                            ("partner_city", "Partner city"),
+                            ("university", "University"),
+                            ("foundation", "Foundation"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("country", models.CharField(max_length=2, verbose_name="country")),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="UTC",
+                        max_length=64,
+                        validators=[tadamun.organisations.models.validate_time_zone],
+                        verbose_name="time zone",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "archived_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="archived by",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "territory",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="territories.territory",
+                        verbose_name="territory",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical organisation',
-                'verbose_name_plural': 'historical organisations',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical organisation",
+                "verbose_name_plural": "historical organisations",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('archived_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='archived')),
-                ('slug', models.SlugField(max_length=80, unique=True, verbose_name='code')),
-                ('name', i18nfield.fields.I18nCharField(verbose_name='name')),
-                ('short_name', models.CharField(blank=True, max_length=40, validators=[tadamun.core.validators.validate_single_line], verbose_name='short name')),
-                ('kind', models.CharField(choices=[('network', 'Network'), ('association', 'Association'), ('cooperative', 'Cooperative'), ('funder', 'Funder'), ('public_body', 'Public body'), ('company', 'Company'), ('partner_city', 'Partner city'), ('university', 'University'), ('foundation', 'Foundation')], max_length=20, verbose_name='kind')),
-                ('country', models.CharField(max_length=2, verbose_name='country')),
-                ('time_zone', models.CharField(default='UTC', max_length=64, validators=[tadamun.organisations.models.validate_time_zone], verbose_name='time zone')),
-                ('archived_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='archived by')),
-                ('territory', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='organisations', to='territories.territory', verbose_name='territory')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "archived_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="archived"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, unique=True, verbose_name="code")),
+                ("name", i18nfield.fields.I18nCharField(verbose_name="name")),
+                (
+                    "short_name",
+                    models.CharField(
+                        blank=True,
+                        max_length=40,
+                        validators=[tadamun.core.validators.validate_single_line],
+                        verbose_name="short name",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("network", "Network"),
+                            ("association", "Association"),
+                            ("cooperative", "Cooperative"),
+                            ("funder", "Funder"),
+                            ("public_body", "Public body"),
+                            ("company", "Company"),
+                            ("partner_city", "Partner city"),
+                            ("university", "University"),
+                            ("foundation", "Foundation"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("country", models.CharField(max_length=2, verbose_name="country")),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="UTC",
+                        max_length=64,
+                        validators=[tadamun.organisations.models.validate_time_zone],
+                        verbose_name="time zone",
+                    ),
+                ),
+                (
+                    "archived_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="archived by",
+                    ),
+                ),
+                (
+                    "territory",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="organisations",
+                        to="territories.territory",
+                        verbose_name="territory",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organisation',
-                'verbose_name_plural': 'organisations',
-                'ordering': ['slug'],
+                "verbose_name": "organisation",
+                "verbose_name_plural": "organisations",
+                "ordering": ["slug"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalNetworkMembership',
+            name="HistoricalNetworkMembership",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('role', models.CharField(choices=[('lead', 'Lead'), ('member', 'Member'), ('partner', 'Partner'), ('observer', 'Observer')], default='member', max_length=20, verbose_name='role in the network')),
-                ('joined_on', models.DateField(blank=True, null=True, verbose_name='joined on')),
-                ('left_on', models.DateField(blank=True, null=True, verbose_name='left on')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('member', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisations.organisation', verbose_name='member')),
-                ('network', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisations.organisation', verbose_name='network')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("lead", "Lead"),
+                            ("member", "Member"),
+                            ("partner", "Partner"),
+                            ("observer", "Observer"),
+                        ],
+                        default="member",
+                        max_length=20,
+                        verbose_name="role in the network",
+                    ),
+                ),
+                ("joined_on", models.DateField(blank=True, null=True, verbose_name="joined on")),
+                ("left_on", models.DateField(blank=True, null=True, verbose_name="left on")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisations.organisation",
+                        verbose_name="member",
+                    ),
+                ),
+                (
+                    "network",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisations.organisation",
+                        verbose_name="network",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical network membership',
-                'verbose_name_plural': 'historical network memberships',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical network membership",
+                "verbose_name_plural": "historical network memberships",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='NetworkMembership',
+            name="NetworkMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('lead', 'Lead'), ('member', 'Member'), ('partner', 'Partner'), ('observer', 'Observer')], default='member', max_length=20, verbose_name='role in the network')),
-                ('joined_on', models.DateField(blank=True, null=True, verbose_name='joined on')),
-                ('left_on', models.DateField(blank=True, null=True, verbose_name='left on')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='network_links', to='organisations.organisation', verbose_name='member')),
-                ('network', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='member_links', to='organisations.organisation', verbose_name='network')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("lead", "Lead"),
+                            ("member", "Member"),
+                            ("partner", "Partner"),
+                            ("observer", "Observer"),
+                        ],
+                        default="member",
+                        max_length=20,
+                        verbose_name="role in the network",
+                    ),
+                ),
+                ("joined_on", models.DateField(blank=True, null=True, verbose_name="joined on")),
+                ("left_on", models.DateField(blank=True, null=True, verbose_name="left on")),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="network_links",
+                        to="organisations.organisation",
+                        verbose_name="member",
+                    ),
+                ),
+                (
+                    "network",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="member_links",
+                        to="organisations.organisation",
+                        verbose_name="network",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'network membership',
-                'verbose_name_plural': 'network memberships',
-                'ordering': ['network_id', 'member_id'],
-                'constraints': [models.UniqueConstraint(fields=('network', 'member'), name='unique_network_member'), models.CheckConstraint(condition=models.Q(('network', models.F('member')), _negated=True), name='network_not_own_member')],
+                "verbose_name": "network membership",
+                "verbose_name_plural": "network memberships",
+                "ordering": ["network_id", "member_id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("network", "member"), name="unique_network_member"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("network", models.F("member")), _negated=True),
+                        name="network_not_own_member",
+                    ),
+                ],
             },
         ),
     ]
