@@ -18,16 +18,20 @@ import polib
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "tadamun" / "locale"
 LANGUAGES = ["ar", "fr", "it", "el"]
-IGNORE = [".venv/*", "node_modules/*", "bench/*", "tests/*", "build/*", "data/*"]
 
 
 def extract_into(locale_dir: Path) -> None:
+    """Run makemessages over a copy of the sources, so that it cannot find and rewrite the
+    shipped catalogues (it writes into any ``locale`` folder it meets while scanning)."""
+    sources = locale_dir.parent / "src"
+    shutil.copytree(
+        ROOT / "tadamun", sources / "tadamun",
+        ignore=shutil.ignore_patterns("locale", "vendor", "__pycache__", "*.json", "data"),
+    )
     env = dict(os.environ, TADAMUN_LOCALE_DIR=str(locale_dir))
     command = [sys.executable, "-m", "tadamun.cli", "makemessages", "--no-obsolete",
                "--no-location", *[f"-l{lang}" for lang in LANGUAGES]]
-    for pattern in IGNORE:
-        command += ["-i", pattern]
-    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, cwd=sources, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def main() -> int:
