@@ -43,7 +43,11 @@ def organisation_list(request):
     return render(
         request,
         "organisations/list.html",
-        {"page": paginate(organisations, request, per_page=50), "Kind": OrganisationKind},
+        {
+            "page": paginate(organisations, request, per_page=50),
+            "Kind": OrganisationKind,
+            "q": query,
+        },
     )
 
 
