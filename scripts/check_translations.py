@@ -25,13 +25,21 @@ def extract_into(locale_dir: Path) -> None:
     shipped catalogues (it writes into any ``locale`` folder it meets while scanning)."""
     sources = locale_dir.parent / "src"
     shutil.copytree(
-        ROOT / "tadamun", sources / "tadamun",
+        ROOT / "tadamun",
+        sources / "tadamun",
         ignore=shutil.ignore_patterns("locale", "vendor", "__pycache__", "*.json", "data"),
     )
     env = dict(os.environ, TADAMUN_LOCALE_DIR=str(locale_dir))
-    command = [sys.executable, "-m", "tadamun.cli", "makemessages", "--no-obsolete",
-               "--no-location", *[f"-l{lang}" for lang in LANGUAGES]]
-    subprocess.run(command, cwd=sources, env=env, check=True, stdout=subprocess.DEVNULL)
+    command = [
+        sys.executable,
+        "-m",
+        "tadamun.cli",
+        "makemessages",
+        "--no-obsolete",
+        "--no-location",
+        *[f"-l{lang}" for lang in LANGUAGES],
+    ]
+    subprocess.run(command, cwd=sources, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
 
 
 def main() -> int:
@@ -55,20 +63,30 @@ def main() -> int:
                 problems.append(f"{language}: no catalogue at {shipped.relative_to(ROOT)}")
                 continue
             mo_path = shipped.with_suffix(".mo")
-            want = {(e.msgctxt, e.msgid, e.msgstr or str(sorted(e.msgstr_plural.items())))
-                    for e in polib.pofile(str(shipped)) if e.translated() and e.msgid}
+            want = {
+                (e.msgctxt, e.msgid, e.msgstr or str(sorted(e.msgstr_plural.items())))
+                for e in polib.pofile(str(shipped))
+                if e.translated() and e.msgid
+            }
             got = set()
             if mo_path.exists():
-                got = {(e.msgctxt, e.msgid, e.msgstr or str(sorted(e.msgstr_plural.items())))
-                       for e in polib.mofile(str(mo_path)) if e.msgid}
+                got = {
+                    (e.msgctxt, e.msgid, e.msgstr or str(sorted(e.msgstr_plural.items())))
+                    for e in polib.mofile(str(mo_path))
+                    if e.msgid
+                }
             if got != want:
-                problems.append(f"{language}: {mo_path.relative_to(ROOT)} differs from its .po; "
-                                "run make translations")
+                problems.append(
+                    f"{language}: {mo_path.relative_to(ROOT)} differs from its .po; "
+                    "run make translations"
+                )
     for problem in problems[:100]:
         print(problem)
     if problems:
-        print(f"{len(problems)} translation problems (make translations, then translate).",
-              file=sys.stderr)
+        print(
+            f"{len(problems)} translation problems (make translations, then translate).",
+            file=sys.stderr,
+        )
         return 1
     print(f"Translations complete in {', '.join(LANGUAGES)}.")
     return 0

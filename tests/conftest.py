@@ -1,12 +1,12 @@
 """A small world with named personas, so each test says who acts and what they should see.
 
-    Tunisia (TN) ── Jendouba (TN-32) ── Tabarka (TN-32-TBK)
-                └─ Kef (TN-33)
-    Italy (IT) ── Empoli (IT-FI-EMP)
+Tunisia (TN) ── Jendouba (TN-32) ── Tabarka (TN-32-TBK)
+            └─ Kef (TN-33)
+Italy (IT) ── Empoli (IT-FI-EMP)
 
-    network "net" with members org_a (Jendouba) and org_b (Kef); org_c (Empoli) outside it.
+network "net" with members org_a (Jendouba) and org_b (Kef); org_c (Empoli) outside it.
 
-    people: p_tabarka and p_jendouba registered by org_a, p_kef by org_b, p_empoli by org_c.
+people: p_tabarka and p_jendouba registered by org_a, p_kef by org_b, p_empoli by org_c.
 """
 
 from dataclasses import dataclass
@@ -63,8 +63,16 @@ class World:
 
 
 PERSONAS = [
-    "coordinator", "desk_a", "desk_tabarka", "caseworker_b", "viewer_a", "controller_a",
-    "trainer_a", "outsider", "operator", "nobody",
+    "coordinator",
+    "desk_a",
+    "desk_tabarka",
+    "caseworker_b",
+    "viewer_a",
+    "controller_a",
+    "trainer_a",
+    "outsider",
+    "operator",
+    "nobody",
 ]
 
 
@@ -90,8 +98,16 @@ def world(db) -> World:
         return u
 
     return World(
-        tn=tn, jendouba=jendouba, tabarka=tabarka, kef=kef, it=it, empoli=empoli,
-        org_a=org_a, org_b=org_b, org_c=org_c, net=net,
+        tn=tn,
+        jendouba=jendouba,
+        tabarka=tabarka,
+        kef=kef,
+        it=it,
+        empoli=empoli,
+        org_a=org_a,
+        org_b=org_b,
+        org_c=org_c,
+        net=net,
         coordinator=user("coordinator", net, Role.COORDINATOR),
         desk_a=user("desk_a", org_a, Role.DESK_OPERATOR),
         desk_tabarka=user("desk_tabarka", org_a, Role.DESK_OPERATOR, tabarka),
@@ -102,8 +118,14 @@ def world(db) -> World:
         outsider=user("outsider", org_c, Role.DESK_OPERATOR),
         operator=user("operator", is_superuser=True, is_staff=True),
         nobody=user("nobody"),
-        p_tabarka=f.person(org_a, tabarka, given_name="محمد", family_name="بن علي",
-                           given_name_latin="Mohamed", family_name_latin="Ben Ali"),
+        p_tabarka=f.person(
+            org_a,
+            tabarka,
+            given_name="محمد",
+            family_name="بن علي",
+            given_name_latin="Mohamed",
+            family_name_latin="Ben Ali",
+        ),
         p_jendouba=f.person(org_a, jendouba, given_name="Salma", family_name="Trabelsi"),
         p_kef=f.person(org_b, kef, given_name="Karim", family_name="Mejri"),
         p_empoli=f.person(org_c, empoli, given_name="Giulia", family_name="Rossi"),

@@ -65,7 +65,9 @@ def person(organisation: Organisation, residence=None, **fields) -> Person:
     PersonNameKey.objects.bulk_create(
         PersonNameKey(person=record, key=k)
         for k in name_keys(
-            record.given_name, record.family_name, record.given_name_latin,
+            record.given_name,
+            record.family_name,
+            record.given_name_latin,
             record.family_name_latin,
         )
     )
@@ -79,5 +81,12 @@ def network(slug: str, members: list[Organisation]) -> Organisation:
     return net
 
 
-__all__ = ["OrganisationFactory", "Role", "UserFactory", "membership", "network", "person",
-           "territory"]
+__all__ = [
+    "OrganisationFactory",
+    "Role",
+    "UserFactory",
+    "membership",
+    "network",
+    "person",
+    "territory",
+]

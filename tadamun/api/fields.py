@@ -33,15 +33,19 @@ class TranslatedField(I18nField):
         self.multiline = multiline
         super().__init__(**kwargs)
 
+    def _invalid(self):
+        # Not self.fail(): it would str.format() the message, whose example holds braces.
+        raise serializers.ValidationError(self.error_messages["invalid"], code="invalid")
+
     def to_internal_value(self, data):
         if not isinstance(data, dict):
-            self.fail("invalid")
+            self._invalid()
         cleaned = {}
         for code, text in data.items():
             if code not in _LANGS:
                 raise serializers.ValidationError(self.error_messages["language"] % {"code": code})
             if not isinstance(text, str):
-                self.fail("invalid")
+                self._invalid()
             if len(text) > self.text_max_length:
                 raise serializers.ValidationError(
                     self.error_messages["too_long"] % {"code": code, "max": self.text_max_length}

@@ -1,3 +1,6 @@
+from collections.abc import Mapping
+
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -9,16 +12,57 @@ from tadamun.territories.models import Territory
 from .fields import TranslatedField
 
 
-class TerritorySerializer(serializers.ModelSerializer):
+class StrictModelSerializer(serializers.ModelSerializer):
+    """Refuse what DRF would quietly accept: fields it does not know (a typo would be lost
+    without a word) and numbers or booleans where text is due (DRF turns 123 into "123")."""
+
+    def to_internal_value(self, data):
+        errors = {}
+        if isinstance(data, Mapping):
+            for name, value in data.items():
+                field = self.fields.get(name)
+                if field is None:
+                    errors[name] = [_("This field cannot be set here.")]
+                elif (
+                    isinstance(field, serializers.CharField)
+                    and not field.read_only
+                    and value is not None
+                    and not isinstance(value, str)
+                ):
+                    errors[name] = [serializers.CharField.default_error_messages["invalid"]]
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if errors and isinstance(error.detail, dict):
+                raise serializers.ValidationError({**error.detail, **errors}) from None
+            raise
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class TerritorySerializer(StrictModelSerializer):
     name = TranslatedField(read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Territory
         fields = ["code", "name", "level", "parent", "depth"]
 
 
-class TerritoryCodeField(serializers.SlugRelatedField):
+class _CodeField(serializers.SlugRelatedField):
+    """A record named by its code. A code holding a NUL character names nothing, and is refused
+    before the lookup (PostgreSQL would fail on it rather than find no row)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError(
+                ProhibitNullCharactersValidator.message, code=ProhibitNullCharactersValidator.code
+            )
+        return super().to_internal_value(data)
+
+
+class TerritoryCodeField(_CodeField):
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "code")
         kwargs.setdefault("queryset", Territory.objects.all())
@@ -27,14 +71,14 @@ class TerritoryCodeField(serializers.SlugRelatedField):
         super().__init__(**kwargs)
 
 
-class OrganisationCodeField(serializers.SlugRelatedField):
+class OrganisationCodeField(_CodeField):
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "slug")
         kwargs.setdefault("queryset", Organisation.objects.active())
         super().__init__(**kwargs)
 
 
-class NetworkMembershipSerializer(serializers.ModelSerializer):
+class NetworkMembershipSerializer(StrictModelSerializer):
     network = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     member = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
@@ -43,7 +87,7 @@ class NetworkMembershipSerializer(serializers.ModelSerializer):
         fields = ["network", "member", "role", "joined_on", "left_on"]
 
 
-class OrganisationSerializer(serializers.ModelSerializer):
+class OrganisationSerializer(StrictModelSerializer):
     name = TranslatedField(max_length=300)
     territory = TerritoryCodeField()
     network = OrganisationCodeField(
@@ -71,7 +115,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
         extra_kwargs = {"slug": {"validators": []}}
 
 
-class ComponentSerializer(serializers.ModelSerializer):
+class ComponentSerializer(StrictModelSerializer):
     title = TranslatedField()
 
     class Meta:
@@ -79,7 +123,7 @@ class ComponentSerializer(serializers.ModelSerializer):
         fields = ["code", "title", "order"]
 
 
-class ProgrammeSerializer(serializers.ModelSerializer):
+class ProgrammeSerializer(StrictModelSerializer):
     title = TranslatedField(max_length=300)
     description = TranslatedField(max_length=10_000, multiline=True, required=False)
     # Participants are written as lists of organisation codes and read back from the
@@ -126,7 +170,7 @@ class ProgrammeSerializer(serializers.ModelSerializer):
         return data
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(StrictModelSerializer):
     organisation = OrganisationCodeField(
         help_text=_("The organisation registering the person (it will hold the record).")
     )
@@ -165,7 +209,7 @@ class PersonUpdateSerializer(PersonSerializer):
     organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
 
-class ConsentSerializer(serializers.ModelSerializer):
+class ConsentSerializer(StrictModelSerializer):
     recorded_by = serializers.StringRelatedField()
     organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
@@ -185,7 +229,7 @@ class ConsentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "organisation", "recorded_by", "recorded_at", "withdrawn_on"]
 
 
-class GroupMemberSerializer(serializers.ModelSerializer):
+class GroupMemberSerializer(StrictModelSerializer):
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.none())
 
     class Meta:
@@ -200,7 +244,7 @@ class GroupMemberSerializer(serializers.ModelSerializer):
             self.fields["person"].queryset = Person.objects.visible_to(request.user)
 
 
-class GroupSerializer(serializers.ModelSerializer):
+class GroupSerializer(StrictModelSerializer):
     organisation = OrganisationCodeField()
     territory = TerritoryCodeField()
 

@@ -29,7 +29,7 @@ def _truthy(value) -> bool:
 
 class HistoryMixin:
     @extend_schema(responses=s.HistoryEntrySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request, *args, **kwargs):
         record = self.get_object()
         entries = record.history.select_related("history_user").order_by("-history_date")[:500]
@@ -215,7 +215,7 @@ class PersonViewSet(HistoryMixin, viewsets.ModelViewSet):
 
     @extend_schema(methods=["get"], responses=s.ConsentSerializer(many=True))
     @extend_schema(methods=["post"], request=s.ConsentSerializer, responses=s.ConsentSerializer)
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def consents(self, request, *args, **kwargs):
         person = self.get_object()
         if request.method == "GET":
@@ -275,7 +275,7 @@ class GroupViewSet(HistoryMixin, viewsets.ModelViewSet):
     @extend_schema(
         methods=["post"], request=s.GroupMemberSerializer, responses=s.GroupMemberSerializer
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def members(self, request, *args, **kwargs):
         group = self.get_object()
         context = self.get_serializer_context()
@@ -296,6 +296,10 @@ class GroupViewSet(HistoryMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], url_path=r"members/(?P<member_id>\d+)/leave")
     def member_leave(self, request, member_id=None, *args, **kwargs):
         group = self.get_object()
-        member = get_object_or_404(GroupMember, pk=member_id, group=group)
+        member = get_object_or_404(
+            GroupMember.objects.filter(person__in=Person.objects.visible_to(request.user)),
+            pk=member_id,
+            group=group,
+        )
         member = registry_services.group_member_remove(user=request.user, member=member)
         return Response(s.GroupMemberSerializer(member, context=self.get_serializer_context()).data)

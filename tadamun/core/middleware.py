@@ -1,5 +1,6 @@
 import zoneinfo
 
+from django.http import HttpResponseBadRequest, HttpResponseNotFound, JsonResponse
 from django.utils import timezone, translation
 
 from .i18n import language_for
@@ -32,3 +33,23 @@ class UserPreferencesMiddleware:
         if user is not None and user.is_authenticated and user.language:
             response.headers.setdefault("Content-Language", user.language)
         return response
+
+
+class RejectNulMiddleware:
+    """No code, slug or search text holds a NUL character, and PostgreSQL refuses a query
+    holding one instead of finding nothing: answer such a path 404 and such a query string
+    400 before any view runs. (Form and API fields refuse NUL through their validators.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path:
+            return HttpResponseNotFound()
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                message = "Null characters are not allowed."
+                if request.path.startswith("/api/"):
+                    return JsonResponse({name.replace("\x00", ""): [message]}, status=400)
+                return HttpResponseBadRequest(message)
+        return self.get_response(request)

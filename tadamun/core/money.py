@@ -6,7 +6,7 @@ data that babel ships, so no table of currencies is kept here.
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, get_currency_precision, is_currency
 from django.utils import translation
 
 from .i18n import base_language
@@ -19,6 +19,11 @@ _MAGHREB_BABEL = {"ar-dz": "ar_TN"}
 def babel_locale(language: str | None = None) -> str:
     language = language or translation.get_language() or "en"
     return _MAGHREB_BABEL.get(language) or _BABEL_LOCALES.get(base_language(language), "en_GB")
+
+
+def is_known_currency(currency: str) -> bool:
+    """Whether ISO 4217 knows the code (babel answers 2 decimals for any code at all)."""
+    return bool(currency) and is_currency(currency.upper())
 
 
 def currency_decimals(currency: str) -> int:

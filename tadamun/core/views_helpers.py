@@ -56,8 +56,16 @@ def paginate(queryset, request, per_page: int = 25) -> Page:
     return Page(items=rows[:per_page], number=number, has_next=len(rows) > per_page)
 
 
+def text_param(request, name: str, limit: int = 200) -> str:
+    """A query-string parameter as text to search for or match: at most ``limit`` characters,
+    without NUL characters (PostgreSQL refuses them in text, so the query would fail)."""
+    return request.GET.get(name, "")[:limit].replace("\x00", "")
+
+
 def get_visible_or_404(queryset, **lookup):
     """A record the user may see; anything else is "not found", never "forbidden"."""
+    if any(isinstance(value, str) and "\x00" in value for value in lookup.values()):
+        raise Http404  # no record holds a NUL character, and PostgreSQL would refuse the query
     try:
         return queryset.get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, ValidationError):

@@ -14,6 +14,7 @@ from tadamun.core.views_helpers import (
     history_rows,
     paginate,
     show_domain_error,
+    text_param,
 )
 from tadamun.programmes.models import Programme
 
@@ -35,7 +36,7 @@ def organisation_list(request):
         organisations = organisations.active()
     if request.GET.get("kind") in OrganisationKind.values:
         organisations = organisations.filter(kind=request.GET["kind"])
-    query = request.GET.get("q", "").strip()[:100]
+    query = text_param(request, "q", 100).strip()
     if query:
         organisations = organisations.filter(
             Q(name__icontains=query) | Q(short_name__icontains=query) | Q(slug__icontains=query)

@@ -47,6 +47,12 @@ class ProgrammeForm(StyledFormMixin, I18nModelForm):
         """The service checks that the code is free (through the access layer's unscoped
         read, since a code taken by a programme the user cannot see is still taken)."""
 
+    def _get_validation_exclusions(self):
+        """Leave the constraints on these fields (end after start, budget not negative) to the
+        service, which puts its message next to the field at fault; the model's own check
+        would only name the constraint, above the form."""
+        return super()._get_validation_exclusions() | {"start", "end", "budget"}
+
     def __init__(self, *args, leads=None, **kwargs):
         super().__init__(*args, **kwargs)
         organisations = Organisation.objects.active().order_by("slug")

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from tadamun.access.scope import scope_for
 from tadamun.core.errors import AccessDenied, DomainError
-from tadamun.core.money import currency_decimals, quantize
+from tadamun.core.money import currency_decimals, is_known_currency, quantize
 
 from .models import Component, ParticipantRole, Programme, ProgrammeParticipant
 
@@ -32,10 +32,9 @@ def _clean(programme: Programme) -> None:
     if programme.budget is not None and programme.budget < 0:
         errors.setdefault("budget", []).append(_("A budget cannot be negative."))
     if programme.currency:
-        try:
-            currency_decimals(programme.currency)
+        if is_known_currency(programme.currency):
             programme.currency = programme.currency.upper()
-        except Exception:  # babel raises several kinds for unknown codes
+        else:
             errors.setdefault("currency", []).append(_("Unknown currency code."))
         if (
             programme.budget is not None

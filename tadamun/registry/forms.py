@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from tadamun.core.forms import DateInput, StyledFormMixin
@@ -6,6 +7,7 @@ from tadamun.organisations.models import Organisation
 from tadamun.territories.models import Territory
 
 from .models import Consent, Group, GroupMember, MemberRole, Person
+from .services import validate_birth
 
 LANGUAGE_CHOICES = [
     ("ar", _("Arabic")),
@@ -73,6 +75,19 @@ class PersonForm(StyledFormMixin, forms.ModelForm):
                 self.fields["organisation"].initial = organisations.first()
             self.order_fields(["organisation", *self.Meta.fields])
 
+    def clean(self):
+        """Run the service's birth-date rule now too, so that a date in the future shows next
+        to its field together with the form's other errors, not after they are fixed."""
+        cleaned = super().clean()
+        birth = {k: cleaned.get(k) for k in ("birth_date", "birth_year") if cleaned.get(k)}
+        if birth:
+            try:
+                validate_birth(Person(**birth))
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    self.add_error(field, messages)
+        return cleaned
+
     def clean_birth_year(self):
         year = self.cleaned_data.get("birth_year")
         if year is not None and not (1900 <= year <= 2100):
@@ -126,3 +141,8 @@ class GroupMemberForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, people=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["person"].queryset = people
+
+    def _get_validation_exclusions(self):
+        """Leave the share's constraint to the service, whose message says what is wrong (the
+        model's own check would only name the constraint)."""
+        return super()._get_validation_exclusions() | {"share"}

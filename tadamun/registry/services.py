@@ -9,13 +9,16 @@ import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from tadamun.access.scope import scope_for
+from tadamun.accounts.models import ROLES_EDITING_PEOPLE
 from tadamun.core.errors import AccessDenied, DomainError
+from tadamun.core.validators import validate_name
 from tadamun.organisations.models import Organisation
 
 from .models import (
@@ -62,7 +65,8 @@ def _check_fields(fields: dict, allowed: frozenset) -> None:
         raise RegistryError({name: _("This field cannot be set here.") for name in sorted(unknown)})
 
 
-def _validate_birth(person: Person) -> None:
+def validate_birth(person: Person) -> None:
+    """The dates of birth are plausible and agree; fills the year from the date."""
     today = timezone.localdate()
     errors = {}
     if person.birth_date and person.birth_date > today:
@@ -121,7 +125,8 @@ def _require_edit_rights(user, organisation_id: int, territory_id: int | None) -
     scope = scope_for(user)
     if scope.can_edit_people_for(organisation_id, territory_id):
         return
-    if scope.can_edit_people_for(organisation_id):
+    if any(organisation_id in g.organisation_ids for g in scope.grants_with(ROLES_EDITING_PEOPLE)):
+        # The role covers the organisation, only not where the person lives.
         raise AccessDenied(
             {
                 "residence": _(
@@ -156,9 +161,20 @@ def _apply(person: Person, fields: dict) -> None:
             value = [] if name == "languages" else ""
         setattr(person, name, value)
     if not person.given_name_latin:
-        person.given_name_latin = transliterate(person.given_name)
+        person.given_name_latin = _machine_latin(person.given_name, "given_name_latin")
     if not person.family_name_latin:
-        person.family_name_latin = transliterate(person.family_name)
+        person.family_name_latin = _machine_latin(person.family_name, "family_name_latin")
+
+
+def _machine_latin(name: str, field: str) -> str:
+    """The name spelt in Latin letters by machine, when that makes a valid value; otherwise
+    nothing (a person types it): a valid name is never refused for its spelling."""
+    value = transliterate(name)[: Person._meta.get_field(field).max_length].strip()
+    try:
+        validate_name(value)
+    except ValidationError:
+        return ""
+    return value
 
 
 @transaction.atomic
@@ -168,7 +184,7 @@ def person_register(*, user, organisation: Organisation, **fields) -> Person:
     person = Person(organisation=organisation)
     _apply(person, fields)
     _full_clean(person, exclude=["organisation", "residence"])
-    _validate_birth(person)
+    validate_birth(person)
     _validate_languages(person)
     _require_edit_rights(user, organisation.pk, person.residence_id)
     person._history_user = user
@@ -201,7 +217,7 @@ def person_bulk_register(*, user, rows: list[dict], reason: str = "imported") ->
             person = Person(organisation=organisation)
             _apply(person, row)
             _full_clean(person, exclude=["organisation", "residence"])
-            _validate_birth(person)
+            validate_birth(person)
             _validate_languages(person)
             if not scope.can_edit_people_for(organisation.pk, person.residence_id):
                 raise AccessDenied(
@@ -246,7 +262,7 @@ def person_update(*, user, person: Person, **fields) -> Person:
     _editing_organisation(user, person)
     _apply(person, fields)
     _full_clean(person)
-    _validate_birth(person)
+    validate_birth(person)
     _validate_languages(person)
     # The new residence must stay inside the user's territory, or the record would vanish.
     _editing_organisation(user, person)
@@ -310,6 +326,7 @@ def consent_record(
     )
     _full_clean(consent)
     consent._history_user = user
+    consent._change_reason = "recorded"
     consent.save()
     return consent
 
@@ -355,6 +372,7 @@ def group_create(*, user, organisation: Organisation, **fields) -> Group:
     _full_clean(group)
     _require_group_rights(user, group)
     group._history_user = user
+    group._change_reason = "created"
     group.save()
     return group
 
@@ -369,6 +387,7 @@ def group_update(*, user, group: Group, **fields) -> Group:
     _full_clean(group)
     _require_group_rights(user, group)
     group._history_user = user
+    group._change_reason = "updated"
     group.save()
     return group
 
@@ -404,10 +423,17 @@ def group_member_add(
     member = GroupMember(group=group, person=person, role=role, share=share, joined_on=joined_on)
     _full_clean(member)
     if share is not None:
+        # The database's check would refuse it too, but as an error, not as a message.
+        try:
+            MinValueValidator(0)(share)
+            MaxValueValidator(100)(share)
+        except ValidationError as error:
+            raise RegistryError({"share": error.messages}) from None
         current = sum((m.share or Decimal(0)) for m in group.members.filter(left_on__isnull=True))
         if current + share > 100:
             raise RegistryError({"share": _("The members' shares would add up to more than 100%.")})
     member._history_user = user
+    member._change_reason = "joined"
     member.save()
     return member
 
@@ -419,6 +445,8 @@ def group_member_remove(
     group = _visible_group(user, member.group)
     _require_group_rights(user, group)
     member = GroupMember.objects.select_for_update().get(pk=member.pk, group=group)
+    if not Person.objects.visible_to(user).filter(pk=member.person_id).exists():
+        raise AccessDenied({"person": _("This person is not in your scope.")})
     left_on = left_on or timezone.localdate()
     if member.joined_on and left_on < member.joined_on:
         raise RegistryError({"left_on": _("A member cannot leave before joining.")})

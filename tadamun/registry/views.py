@@ -12,6 +12,7 @@ from tadamun.core.views_helpers import (
     history_rows,
     paginate,
     show_domain_error,
+    text_param,
 )
 from tadamun.organisations.models import Organisation
 from tadamun.territories.models import Territory
@@ -35,11 +36,12 @@ def _visible_group(request, pk):
 
 @login_required
 def person_list(request):
-    territory = Territory.objects.filter(code=request.GET.get("territory", "")).first()
-    organisation = Organisation.objects.filter(slug=request.GET.get("organisation", "")).first()
+    territory = Territory.objects.filter(code=text_param(request, "territory")).first()
+    organisation = Organisation.objects.filter(slug=text_param(request, "organisation")).first()
+    query = text_param(request, "q")
     people = selectors.person_list(
         user=request.user,
-        search=request.GET.get("q", "")[:200],
+        search=query,
         sex=request.GET.get("sex", "") if request.GET.get("sex") in Sex.values else "",
         territory=territory,
         organisation=organisation,
@@ -47,6 +49,7 @@ def person_list(request):
     )
     context = {
         "page": paginate(people, request),
+        "q": query,
         "Sex": Sex,
         "territories": Territory.objects.filter(depth__lte=1).order_by("path"),
         "selected_territory": territory,
@@ -225,14 +228,16 @@ def person_pick(request):
 
 @login_required
 def group_list(request):
+    query = text_param(request, "q")
     groups = selectors.group_list(
         user=request.user,
-        search=request.GET.get("q", ""),
+        search=query,
         kind=request.GET.get("kind", "") if request.GET.get("kind") in GroupKind.values else "",
         archived=request.GET.get("archived") == "1",
     )
     context = {
         "page": paginate(groups, request),
+        "q": query,
         "GroupKind": GroupKind,
         "can_register": selectors.editing_organisations(request.user).exists(),
     }
@@ -354,7 +359,10 @@ def group_member_add(request, pk):
 @require_POST
 def group_member_remove(request, pk, member_pk):
     group = _visible_group(request, pk)
-    member = get_visible_or_404(GroupMember.objects.filter(group=group), pk=member_pk)
+    member = get_visible_or_404(
+        GroupMember.objects.filter(group=group, person__in=Person.objects.visible_to(request.user)),
+        pk=member_pk,
+    )
     try:
         services.group_member_remove(user=request.user, member=member)
     except DomainError as error:
