@@ -1,7 +1,7 @@
 # Everything a developer or CI runs, in one place. See README.md.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 .PHONY: demo serve test test-pg lint messages translations assets setup setup-test system clean
 

@@ -25,3 +25,44 @@ class Prefix(Lookup):
             self.rhs,
             self.rhs + "\U0010ffff",
         ]
+
+
+class _KeyComparison(Lookup):
+    """A comparison in code-point order that the same index serves: PostgreSQL compares with
+    the ``varchar_pattern_ops`` operators (the ordinary ``<`` follows the database collation,
+    which that index cannot serve); SQLite's ordinary comparison is already in that order."""
+
+    operator = ""
+    pattern_operator = ""
+
+    def _sql(self, compiler, connection, operator):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} {operator} {rhs}", [*lhs_params, *rhs_params]
+
+    def as_sql(self, compiler, connection):
+        return self._sql(compiler, connection, self.operator)
+
+    def as_postgresql(self, compiler, connection):
+        return self._sql(compiler, connection, self.pattern_operator)
+
+
+@CharField.register_lookup
+class SortsBefore(_KeyComparison):
+    lookup_name = "sorts_before"
+    operator = "<"
+    pattern_operator = "~<~"
+
+
+@CharField.register_lookup
+class SortsFrom(_KeyComparison):
+    lookup_name = "sorts_from"
+    operator = ">="
+    pattern_operator = "~>=~"
+
+
+@CharField.register_lookup
+class SortsAfter(_KeyComparison):
+    lookup_name = "sorts_after"
+    operator = ">"
+    pattern_operator = "~>~"

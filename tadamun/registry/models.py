@@ -170,9 +170,10 @@ class PersonNameKey(models.Model):
 
     class Meta:
         # varchar_pattern_ops lets PostgreSQL serve LIKE 'abc%' from the index whatever the
-        # database collation; other databases ignore operator classes.
-        indexes = [
-            models.Index(
+        # database collation; other databases ignore operator classes. Unique, because the
+        # name search joins on a key and counts on each person holding it once.
+        constraints = [
+            models.UniqueConstraint(
                 fields=["key", "person"],
                 name="name_key_prefix",
                 opclasses=["varchar_pattern_ops", "int8_ops"],
