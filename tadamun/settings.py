@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "tadamun.access",
     "tadamun.programmes",
     "tadamun.registry",
+    "tadamun.cases",
     "tadamun.api",
     "tadamun.demo",
 ]

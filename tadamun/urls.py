@@ -17,6 +17,7 @@ urlpatterns = [
     path("organisations/", include("tadamun.organisations.urls")),
     path("territories/", include("tadamun.territories.urls")),
     path("programmes/", include("tadamun.programmes.urls")),
+    path("cases/", include("tadamun.cases.urls")),
     path("api/", include("tadamun.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -20,6 +20,8 @@ class Role(models.TextChoices):
 # Who may register and change people and groups; the others read.
 ROLES_EDITING_PEOPLE = frozenset({Role.COORDINATOR, Role.DESK_OPERATOR, Role.CASE_WORKER})
 ROLES_EDITING_PROGRAMMES = frozenset({Role.COORDINATOR})
+# Who opens and works cases (diagnosis, plan, referrals), and may read health information.
+ROLES_WORKING_CASES = frozenset({Role.COORDINATOR, Role.CASE_WORKER})
 
 
 class User(AbstractUser):

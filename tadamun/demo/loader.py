@@ -466,4 +466,7 @@ def load_demo(people: int = 3000, progress: Callable[[str], None] = print) -> di
         counts["programmes"] = load_programmes(user)
         counts["users"] = load_users()
     counts["people"] = load_people(user, people, progress)
+    from .cases import load_cases
+
+    counts["cases"] = load_cases(user, random.Random(367))
     return counts

@@ -6,7 +6,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tadamun.access.scope import scope_for
+from tadamun.accounts.models import ROLES_WORKING_CASES
 from tadamun.core.errors import DomainError
+from tadamun.core.timeline import timeline
 from tadamun.core.views_helpers import (
     get_visible_or_404,
     history_rows,
@@ -82,6 +84,9 @@ def person_detail(request, pk):
             person.organisation_id, person.residence_id
         ),
         "consent_form": ConsentForm(),
+        "timeline": timeline(user=request.user, person=person),
+        "can_open_case": bool(scope_for(request.user).grants_with(ROLES_WORKING_CASES))
+        or scope_for(request.user).is_operator,
     }
     return render(request, "registry/person_detail.html", context)
 
