@@ -6,13 +6,15 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tadamun.core.errors import AccessDenied
+from tadamun.core.errors import AccessDenied, Conflict
 
 
 def exception_handler(exc, context):
     if isinstance(exc, AccessDenied):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         return Response(detail, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, Conflict):
+        return Response({"non_field_errors": exc.messages}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -2,6 +2,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from tadamun.cases import api as cases_api
+
 from . import views
 
 router = DefaultRouter()
@@ -10,6 +12,9 @@ router.register("organisations", views.OrganisationViewSet, basename="organisati
 router.register("programmes", views.ProgrammeViewSet, basename="programme")
 router.register("people", views.PersonViewSet, basename="person")
 router.register("groups", views.GroupViewSet, basename="group")
+router.register("intakes", cases_api.IntakeViewSet, basename="intake")
+router.register("cases", cases_api.CaseViewSet, basename="case")
+router.register("referrals", cases_api.ReferralViewSet, basename="referral")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from tadamun.access.scope import scope_for
 from tadamun.accounts.models import Membership
-from tadamun.core.errors import AccessDenied, DomainError
+from tadamun.core.errors import AccessDenied, Conflict, DomainError
 from tadamun.registry.models import (
     Consent,
     ConsentPurpose,
@@ -91,7 +91,7 @@ def _case_for_change(user, case: Case, version: int | None = None, roles=ROLES_W
     if not scope_for(user).can_act_for(locked.organisation_id, roles, residence):
         raise AccessDenied(_("Your role does not allow changing this case."))
     if version is not None and version != locked.version:
-        raise CaseError(
+        raise Conflict(
             _(
                 "Someone else changed this case since you opened it. Reload the page: your "
                 "changes were not saved."

@@ -14,3 +14,7 @@ class DomainError(ValidationError):
 
 class AccessDenied(DomainError):
     """The user may see the record but not do this to it."""
+
+
+class Conflict(DomainError):
+    """Someone else changed the record since the user loaded it; nothing was written."""
