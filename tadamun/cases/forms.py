@@ -163,7 +163,12 @@ class CloseForm(VersionedForm):
 
 
 class FollowUpForm(StyledFormMixin, forms.Form):
-    situation = forms.ChoiceField(label=_("situation"), choices=Situation.choices)
+    # Shown in each row of the follow-ups table, without a label of its own.
+    situation = forms.ChoiceField(
+        label=_("situation"),
+        choices=Situation.choices,
+        widget=forms.Select(attrs={"aria-label": _("situation")}),
+    )
     note = forms.CharField(label=_("note"), required=False, max_length=500)
     done_on = forms.DateField(label=_("done on"), widget=DateInput(), required=False)
 

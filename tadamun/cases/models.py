@@ -378,9 +378,15 @@ class ReferralStatus(models.TextChoices):
 
 class ReferralQuerySet(GuardedQuerySet):
     def visibility_filter(self, scope):
-        """Both ends of a referral see it: the referring and the receiving organisation."""
-        orgs = scope.organisation_ids
-        return Q(from_organisation_id__in=orgs) | Q(to_organisation_id__in=orgs)
+        """Both ends of a referral see it: the referring and the receiving organisation,
+        within the territory a role is limited to (as for the person it names)."""
+        condition = Q(pk__in=[])
+        for grant in scope.grants:
+            orgs = grant.organisation_ids
+            condition |= (
+                Q(from_organisation_id__in=orgs) | Q(to_organisation_id__in=orgs)
+            ) & _person_in_territory(grant, "case__person__residence_id")
+        return condition
 
     def overdue(self):
         return self.filter(status=ReferralStatus.SENT, deadline__lt=timezone.localdate())

@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Case as Conditional
-from django.db.models import Count, IntegerField, Min, Q, QuerySet, Value, When
+from django.db.models import Count, F, IntegerField, Min, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,7 +61,8 @@ def caseload(*, user, mine_only: bool = True, status: str = CaseStatus.OPEN) -> 
             )
         )
         .select_related("person", "person__residence", "desk", "tutor", "organisation")
-        .order_by("-has_overdue", "next_due", "-opened_on", "-pk")
+        # Cases with something due come before those with nothing planned, on every engine.
+        .order_by("-has_overdue", F("next_due").asc(nulls_last=True), "-opened_on", "-pk")
     )
 
 
@@ -86,6 +87,19 @@ def visible_levels(user, diagnosis: Diagnosis) -> QuerySet:
     if not can_read_health(user, diagnosis.case):
         levels = levels.exclude(dimension__is_health=True)
     return levels.order_by("dimension__order")
+
+
+def referral_action_shown(user, referral: Referral):
+    """The referred action, unless it is a care pathway and the user reads no health
+    information at either end of the referral."""
+    action = referral.action
+    if action is None or not action.action_type.is_health:
+        return action
+    scope = scope_for(user)
+    for organisation_id in (referral.from_organisation_id, referral.to_organisation_id):
+        if scope.can_act_for(organisation_id, ROLES_READING_HEALTH):
+            return action
+    return None
 
 
 def referrals_for(*, user, direction: str = "incoming") -> QuerySet:
@@ -222,7 +236,13 @@ def case_report(*, user, start: datetime.date, end: datetime.date, network_ids=N
     cases = Case.objects.visible_to(user)
     if network_ids:
         cases = cases.filter(organisation_id__in=network_ids)
-    health = scope_for(user).is_operator or bool(scope_for(user).grants_with(ROLES_READING_HEALTH))
+    scope = scope_for(user)
+    # Health information is read per organisation: a case worker somewhere who is a desk
+    # operator elsewhere does not count the care pathways of the desk's cases.
+    health_orgs: set[int] = set()
+    for grant in scope.grants_with(ROLES_READING_HEALTH):
+        health_orgs |= grant.organisation_ids
+    health = scope.is_operator or bool(health_orgs)
 
     def facets(case_row) -> dict:
         return {
@@ -249,8 +269,10 @@ def case_report(*, user, start: datetime.date, end: datetime.date, network_ids=N
         row = case_rows[diagnosis["case_id"]]
         _add(lines["diagnoses"], row["person_id"], facets(row))
     actions = PathwayAction.objects.filter(case_id__in=case_rows.keys(), start__range=(start, end))
-    if not health:
-        actions = actions.exclude(action_type__is_health=True)
+    if not scope.is_operator:
+        actions = actions.exclude(
+            Q(action_type__is_health=True) & ~Q(case__organisation_id__in=health_orgs)
+        )
     for family, label in ActionFamily.choices:
         lines[family] = ReportLine(family, label)
     for action in actions.values("case_id", "action_type__family", "contract_type"):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from tadamun.access.scope import scope_for
 from tadamun.accounts.models import Membership
 from tadamun.core.errors import AccessDenied, Conflict, DomainError
+from tadamun.organisations.models import NetworkMembership
 from tadamun.registry.models import (
     Consent,
     ConsentPurpose,
@@ -119,6 +120,46 @@ def _touch(case: Case, user, reason: str) -> None:
     )
 
 
+def _networks_of(organisation_id: int) -> set[int]:
+    return {
+        organisation_id,
+        *NetworkMembership.objects.filter(
+            member_id=organisation_id, left_on__isnull=True
+        ).values_list("network_id", flat=True),
+    }
+
+
+def case_networks(case: Case) -> set[int]:
+    """The lead organisation and the networks it belongs to: whose desks, diagnosis
+    dimensions and kinds of action the case uses."""
+    return _networks_of(case.organisation_id)
+
+
+def _refuse_second_open_case(person_id: int, organisation_id: int, case_id=None) -> None:
+    if (
+        Case.objects.unscoped()
+        .filter(
+            person_id=person_id,
+            organisation_id=organisation_id,
+            status=CaseStatus.OPEN,
+            archived_at=None,
+        )
+        .exclude(pk=case_id)
+        .exists()
+    ):
+        raise CaseError(
+            {"person": _("This person already has an open case with this organisation.")}
+        )
+
+
+def _share_with(user, person: Person, organisation_id: int, reason: str) -> None:
+    """Let the organisation hold the person's record, with an audit entry naming the user."""
+    if not PersonShare.objects.filter(person=person, organisation_id=organisation_id).exists():
+        share = PersonShare(person=person, organisation_id=organisation_id, reason=reason)
+        share._history_user = user
+        share.save()
+
+
 def can_read_health(user, case: Case) -> bool:
     return scope_for(user).can_act_for(case.organisation_id, ROLES_READING_HEALTH)
 
@@ -179,24 +220,16 @@ def case_open(
         ).exists()
     ):
         raise CaseError({"tutor": _("The tutor must work for the lead organisation.")})
-    if (
-        Case.objects.unscoped()
-        .filter(person=person, organisation=organisation, status=CaseStatus.OPEN, archived_at=None)
-        .exists()
-    ):
-        raise CaseError(
-            {"person": _("This person already has an open case with this organisation.")}
-        )
+    if desk is not None and desk.network_id not in _networks_of(organisation.pk):
+        raise CaseError({"desk": _("This desk belongs to another network.")})
+    _refuse_second_open_case(person.pk, organisation.pk)
     case = Case(
         person=person, organisation=organisation, desk=desk, tutor=tutor, opened_on=opened_on
     )
     case._history_user = user
     case._change_reason = "opened"
     case.save()
-    if not person.shares.filter(organisation=organisation).exists():
-        PersonShare.objects.create(
-            person=person, organisation=organisation, reason=ShareReason.SHARED
-        )
+    _share_with(user, person, organisation.pk, ShareReason.SHARED)
     if intake is not None:
         Intake.objects.filter(pk=intake.pk, person=person).update(case=case)
     return case
@@ -236,11 +269,9 @@ def diagnosis_record(
     if not levels:
         raise CaseError({"levels": _("Give a level for at least one dimension.")})
     health = can_read_health(user, case)
+    networks = case_networks(case)
     for dimension in levels:
-        if (
-            dimension.network_id not in scope_for(user).organisation_ids
-            and not scope_for(user).is_operator
-        ):
+        if dimension.network_id not in networks:
             raise CaseError({"levels": _("This dimension belongs to another network.")})
         if dimension.is_health and not health:
             raise AccessDenied(
@@ -302,6 +333,8 @@ def action_add(
         raise CaseError(_("The case is closed; reopen it to plan new actions."))
     if action_type.is_health and not can_read_health(user, case):
         raise AccessDenied({"action_type": _("Your role does not allow planning care pathways.")})
+    if action_type.network_id not in case_networks(case):
+        raise CaseError({"action_type": _("This kind of action belongs to another network.")})
     action = PathwayAction(case=case, action_type=action_type, responsible=responsible, **fields)
     if action.start and not action.end and action_type.default_months:
         action.end = add_months(action.start, action_type.default_months)
@@ -426,6 +459,17 @@ def referral_send(
     return referral
 
 
+_REFERRAL_RELATIONS = [
+    "case",
+    "action",
+    "from_organisation",
+    "to_organisation",
+    "consent",
+    "sent_by",
+    "answered_by",
+]
+
+
 def _referral_for_partner(user, referral: Referral) -> Referral:
     try:
         referral = Referral.objects.visible_to(user).select_for_update().get(pk=referral.pk)
@@ -451,15 +495,12 @@ def referral_answer(*, user, referral: Referral, accept: bool, reason: str = "")
     referral.decline_reason = "" if accept else reason.strip()
     referral.answered_by = user
     referral.answered_at = timezone.now()
+    _clean(referral, exclude=_REFERRAL_RELATIONS)
     referral._history_user = user
     referral._change_reason = "accepted" if accept else "declined"
     referral.save()
     if accept:
-        PersonShare.objects.get_or_create(
-            person_id=referral.case.person_id,
-            organisation_id=referral.to_organisation_id,
-            defaults={"reason": ShareReason.REFERRAL},
-        )
+        _share_with(user, referral.case.person, referral.to_organisation_id, ShareReason.REFERRAL)
     return referral
 
 
@@ -476,18 +517,7 @@ def referral_return_outcome(*, user, referral: Referral, outcome: str) -> Referr
     referral.outcome_at = timezone.now()
     referral._history_user = user
     referral._change_reason = "outcome returned"
-    _clean(
-        referral,
-        exclude=[
-            "case",
-            "action",
-            "from_organisation",
-            "to_organisation",
-            "consent",
-            "sent_by",
-            "answered_by",
-        ],
-    )
+    _clean(referral, exclude=_REFERRAL_RELATIONS)
     referral.save()
     return referral
 
@@ -524,6 +554,8 @@ def case_close(
         raise CaseError({"closed_on": _("A case cannot be closed in the future.")})
     if closed_on < case.opened_on:
         raise CaseError({"closed_on": _("A case cannot be closed before it was opened.")})
+    if not outcome:
+        raise CaseError({"outcome": _("Say what came of the case.")})
     case.status = CaseStatus.CLOSED
     case.closed_on = closed_on
     case.outcome = outcome
@@ -531,11 +563,12 @@ def case_close(
     _clean(case, exclude=["person", "organisation", "desk", "tutor"])
     _touch(case, user, "closed")
     for months in FOLLOW_UP_MONTHS:
-        FollowUp.objects.update_or_create(
-            case=case,
-            months_after=months,
-            defaults={"due_on": add_months(closed_on, months)},
+        follow_up = FollowUp.objects.filter(case=case, months_after=months).first() or FollowUp(
+            case=case, months_after=months
         )
+        follow_up.due_on = add_months(closed_on, months)
+        follow_up._history_user = user
+        follow_up.save()
     return case
 
 
@@ -544,12 +577,15 @@ def case_reopen(*, user, case: Case, version: int | None = None) -> Case:
     case = _case_for_change(user, case, version)
     if case.status != CaseStatus.CLOSED:
         raise CaseError(_("The case is open."))
+    _refuse_second_open_case(case.person_id, case.organisation_id, case.pk)
     case.status = CaseStatus.OPEN
     case.closed_on = None
     case.outcome = ""
     case.closure_reason = ""
     _touch(case, user, "reopened")
-    case.follow_ups.filter(done_on__isnull=True).delete()
+    for follow_up in case.follow_ups.filter(done_on__isnull=True):
+        follow_up._history_user = user
+        follow_up.delete()
     return case
 
 

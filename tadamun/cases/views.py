@@ -2,6 +2,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -57,7 +58,10 @@ def _say(request, form=None, error: DomainError | None = None) -> None:
     if form is not None:
         items += list(form.errors.items())
     if error is not None:
-        items += list(getattr(error, "error_dict", {None: error.error_list}).items())
+        if hasattr(error, "error_dict"):
+            items += list(error.error_dict.items())
+        else:
+            items.append((None, error.error_list))
     for field, errors in items:
         label = ""
         if form is not None and field in form.fields:
@@ -129,26 +133,31 @@ def intake(request):
         )
     form = IntakeForm(request.POST or None, desks=desks)
     if request.method == "POST" and person is not None and form.is_valid():
+        case = None
         try:
-            visit = services.intake_record(
-                user=request.user,
-                person=person,
-                desk=form.cleaned_data["desk"],
-                reason=form.cleaned_data["reason"],
-            )
-            if form.cleaned_data["open_case"]:
-                case = services.case_open(
+            # The visit and the case together, or neither: a refused case must not leave a
+            # visit behind that the next attempt would record again.
+            with transaction.atomic():
+                visit = services.intake_record(
                     user=request.user,
                     person=person,
-                    organisation=visit.desk.organisation,
-                    desk=visit.desk,
-                    intake=visit,
+                    desk=form.cleaned_data["desk"],
+                    reason=form.cleaned_data["reason"],
                 )
-                messages.success(request, _("The visit was recorded and a case opened."))
-                return redirect("cases:detail", pk=case.pk)
+                if form.cleaned_data["open_case"]:
+                    case = services.case_open(
+                        user=request.user,
+                        person=person,
+                        organisation=visit.desk.organisation,
+                        desk=visit.desk,
+                        intake=visit,
+                    )
         except DomainError as error:
             _say(request, None, error)
         else:
+            if case is not None:
+                messages.success(request, _("The visit was recorded and a case opened."))
+                return redirect("cases:detail", pk=case.pk)
             messages.success(request, _("The visit was recorded."))
             return redirect("registry:person_detail", pk=person.pk)
     template = "cases/fragment_intake_people.html" if request.htmx else "cases/intake.html"
@@ -203,12 +212,7 @@ def case_open(request, person_pk):
 
 
 def _network_ids(case: Case) -> list[int]:
-    networks = list(
-        case.organisation.network_links.filter(left_on__isnull=True).values_list(
-            "network_id", flat=True
-        )
-    )
-    return [case.organisation_id, *networks]
+    return list(services.case_networks(case))
 
 
 @login_required
@@ -223,6 +227,13 @@ def case_detail(request, pk):
         action_types = action_types.exclude(is_health=True)
     partners = Organisation.objects.active().exclude(pk=case.organisation_id).order_by("slug")
     actions = list(selectors.visible_actions(request.user, case))
+    referrals = list(
+        Referral.objects.visible_to(request.user)
+        .filter(case=case)
+        .select_related("to_organisation", "action__action_type")
+    )
+    for referral in referrals:
+        referral.shown_action = selectors.referral_action_shown(request.user, referral)
     diagnoses = [
         (d, list(selectors.visible_levels(request.user, d)))
         for d in case.diagnoses.select_related("diagnosed_by")
@@ -247,28 +258,33 @@ def case_detail(request, pk):
             for a in actions
         ],
         "notes": selectors.visible_notes(request.user, case),
-        "referrals": Referral.objects.visible_to(request.user)
-        .filter(case=case)
-        .select_related("to_organisation", "action__action_type"),
+        "referrals": referrals,
         "follow_ups": case.follow_ups.all(),
         "intakes": case.intakes.select_related("desk"),
         "history": history_rows(case, limit=5),
         "can_work": can_work,
         "consent": services.sharing_consent(case.person),
+        # The page holds several forms with fields of the same name: each form's ids get
+        # their own prefix, so that every label points to its own field.
         "diagnosis_form": DiagnosisForm(
-            dimensions=dimensions, initial={**version, "diagnosed_on": timezone.localdate()}
+            dimensions=dimensions,
+            initial={**version, "diagnosed_on": timezone.localdate()},
+            auto_id="diagnosis_%s",
         ),
         "action_form": ActionForm(
             action_types=action_types,
             initial=version,
             organisations=Organisation.objects.active().order_by("slug"),
+            auto_id="action_%s",
         ),
-        "note_form": NoteForm(),
+        "note_form": NoteForm(auto_id="note_%s"),
         "referral_form": ReferralForm(
-            partners=partners, actions=PathwayAction.objects.filter(pk__in=[a.pk for a in actions])
+            partners=partners,
+            actions=PathwayAction.objects.filter(pk__in=[a.pk for a in actions]),
+            auto_id="referral_%s",
         ),
-        "close_form": CloseForm(initial=version),
-        "follow_up_form": FollowUpForm(),
+        "close_form": CloseForm(initial=version, auto_id="close_%s"),
+        "follow_up_form": FollowUpForm(auto_id=False),
     }
     return render(request, "cases/detail.html", context)
 
@@ -339,7 +355,8 @@ def action_add(request, pk):
 @require_POST
 def action_edit(request, pk, action_pk):
     def build(case):
-        action = get_visible_or_404(PathwayAction.objects.filter(case=case), pk=action_pk)
+        # A care pathway is hidden from roles without health access: not found for them.
+        action = get_visible_or_404(selectors.visible_actions(request.user, case), pk=action_pk)
         return ActionForm(
             request.POST,
             instance=action,
@@ -472,6 +489,7 @@ def referral_detail(request, pk):
         "cases/referral.html",
         {
             "referral": referral,
+            "shown_action": selectors.referral_action_shown(request.user, referral),
             "is_partner": is_partner,
             "can_open_case": Case.objects.visible_to(request.user)
             .filter(pk=referral.case_id)
@@ -531,7 +549,10 @@ def referral_cancel(request, pk):
         _say(request, None, error)
     else:
         messages.success(request, _("The referral was cancelled."))
-    return redirect("cases:detail", pk=referral.case_id)
+    if Case.objects.visible_to(request.user).filter(pk=referral.case_id).exists():
+        return redirect("cases:detail", pk=referral.case_id)
+    # The partner sees the referral, not the case: back to the referral.
+    return redirect("cases:referral", pk=referral.pk)
 
 
 @login_required
