@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "tadamun.access",
     "tadamun.programmes",
     "tadamun.registry",
+    "tadamun.imports",
     "tadamun.cases",
     "tadamun.api",
     "tadamun.demo",

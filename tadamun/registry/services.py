@@ -204,10 +204,19 @@ def person_bulk_register(*, user, rows: list[dict], reason: str = "imported") ->
 
     Each row holds the person's fields and the ``organisation`` registering them.
     """
+    people = person_bulk_validate(user=user, rows=rows)
+    return person_bulk_write(user=user, people=people, reason=reason)
+
+
+def person_bulk_validate(*, user, rows: list[dict], numbers=None) -> list[Person]:
+    """Check rows as ``person_bulk_register`` does, without writing: the people to write, or
+    a RegistryError keyed "<row>:<field>" for every bad row. ``numbers`` labels the rows (an
+    import names the file's own row numbers); by default they count from 1."""
     scope = scope_for(user)
     people: list[Person] = []
     errors: dict[str, list] = {}
-    for number, row in enumerate(rows, start=1):
+    labelled = enumerate(rows, start=1) if numbers is None else zip(numbers, rows, strict=True)
+    for number, row in labelled:
         row = dict(row)
         organisation = row.pop("organisation", None)
         try:
@@ -230,6 +239,13 @@ def person_bulk_register(*, user, rows: list[dict], reason: str = "imported") ->
         people.append(person)
     if errors:
         raise RegistryError(errors)
+    return people
+
+
+@transaction.atomic
+def person_bulk_write(*, user, people: list[Person], reason: str = "imported") -> list[Person]:
+    """Write people returned by ``person_bulk_validate``, with the organisation holding each
+    record, their name keys and an audit entry naming the user."""
     people = bulk_create_with_history(
         people, Person, batch_size=500, default_user=user, default_change_reason=reason
     )

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportsConfig(AppConfig):
+    name = "tadamun.imports"
+    label = "imports"
+    verbose_name = _("Imports")
+
+    def ready(self):
+        # Each kind of import registers itself (kinds.py); people are the first.
+        from . import people  # noqa: F401
