@@ -76,6 +76,16 @@ PERSONAS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _english_between_tests():
+    """A request leaves its language active in the thread; each test starts in English."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
 @pytest.fixture
 def world(db) -> World:
     tn = f.territory("TN", "Tunisia")
