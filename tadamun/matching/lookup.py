@@ -1,0 +1,457 @@
+"""The typing-time lookup: who already in the registry may be the person being registered.
+
+    person_candidates(user=request.user, given_name="Mohammed", family_name="Benali",
+                      birth_year=1985)
+
+It searches the **whole registry** (``Person.objects.unscoped("duplicate check at the
+desk")``), in any script and spelling, and tells the user only what they may know:
+
+* a record the user may see (``Person.objects.visible_to(user)``) comes with its id and
+  name;
+* a record the user may not see comes with the names of the organisations holding it
+  (``PersonShare``) to contact, and only when it is a *likely* match (``LIKELY``);
+* each with its score (the model's probability, two decimals), and nothing else: no date,
+  no place, no phone, no id.
+
+Users who cannot register people (viewers, trainers, controllers, people without a role)
+get nothing: the lookup is for the desk.
+
+How candidates are found (``docs/decisions/0004-matching.md``): the registry's
+``PersonNameKey`` holds each person's name words folded to ASCII (anyascii). A catalogue
+kept in memory maps the consonant skeleton of every distinct key (``keys.
+folded_key_skeletons``) to the keys having it; it is built once per process from the
+``(key, person)`` index and topped up with the keys added since (by id). The typed names are
+turned into skeletons (each word, the whole name, the last word as a prefix while it is being
+typed), the catalogue gives the stored spellings of each, and the database gives the people
+holding a spelling of the given name and one of the family name (either way round). They are
+read with the fields the comparison needs and scored with ``compare.score``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import datetime
+import math
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import connections, router
+from django.db.models import Max, Q
+
+from .compare import DEFAULT_PARAMETERS, Parameters, score
+from .keys import Features, PersonRecord, features, folded_key_skeletons, typed_match_keys
+from .phonetic import is_particle, latin_letters, name_tokens, skeleton, token_skeleton
+
+__all__ = ["LIKELY", "POSSIBLE", "Candidate", "person_candidates", "reset_catalogue"]
+
+LIKELY = 0.5  # a record the user cannot see is mentioned from this probability on
+POSSIBLE = 0.05  # a record the user can see is shown from this probability on
+CANDIDATES = 1500  # people read and scored at most; beyond, those born near the date typed
+YEARS_AROUND = 2  # when the name is that common: years either side of the one typed
+HOLDERS_COUNTED = 50_000  # people counted at most to know how common a name is
+REFRESH_SECONDS = 600  # the catalogue is rebuilt from scratch this often (drops old keys)
+PREFIX_MIN = 2  # letters of skeleton before the word being typed is matched as a prefix
+
+_GLUED = ("abdel", "abdal", "abd", "ben", "bin", "ibn", "bel", "bou", "ould", "ouled", "ait")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One possible match, as much as the user may know of it."""
+
+    score: float
+    visible: bool
+    person_id: int | None = None  # only when visible
+    name: str = ""  # only when visible
+    organisations: tuple[str, ...] = field(default=())  # only when not visible
+
+
+# --- The catalogue of stored spellings ---------------------------------------------------------
+
+
+class _Catalogue:
+    """Skeleton → the ``PersonNameKey`` keys having it, for one database."""
+
+    def __init__(self):
+        self.by_skeleton: dict[str, set[str]] = {}
+        self.sorted_skeletons: list[str] = []
+        self.last_id = 0
+        self.built_at = 0.0
+        self.lock = threading.Lock()
+
+    def _add(self, key: str) -> bool:
+        added = False
+        for sk in folded_key_skeletons(key):
+            keys = self.by_skeleton.get(sk)
+            if keys is None:
+                self.by_skeleton[sk] = {key}
+                added = True
+            else:
+                keys.add(key)
+        return added
+
+    def _distinct_keys(self, alias: str) -> list[str]:
+        """Every distinct key, one index seek each (a loose index scan)."""
+        from tadamun.registry.models import PersonNameKey
+
+        table = PersonNameKey._meta.db_table
+        connection = connections[alias]
+        q = connection.ops.quote_name
+        key, table = q("key"), q(table)  # names of the model, quoted
+        if connection.vendor == "postgresql":
+            # The (key, person) index is varchar_pattern_ops: it serves ~>~ and ~<~.
+            step = f"SELECT {key} FROM {table} WHERE {key} ~>~ k.key ORDER BY {key} USING ~<~"  # noqa: S608
+            first = f"SELECT {key} FROM {table} ORDER BY {key} USING ~<~ LIMIT 1"  # noqa: S608
+            step += " LIMIT 1"
+        else:
+            step = f"SELECT MIN({key}) FROM {table} WHERE {key} > k.key"  # noqa: S608
+            first = f"SELECT MIN({key}) FROM {table}"  # noqa: S608
+        sql = (
+            f"WITH RECURSIVE k(key) AS (SELECT ({first}) UNION ALL"  # noqa: S608 - names from models
+            f" SELECT ({step}) FROM k WHERE k.key IS NOT NULL)"
+            " SELECT key FROM k WHERE key IS NOT NULL"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return [row[0] for row in cursor.fetchall()]
+
+    def refresh(self, alias: str) -> None:
+        from tadamun.registry.models import PersonNameKey
+
+        keys = PersonNameKey.objects.using(alias)
+        with self.lock:
+            newest = keys.aggregate(last=Max("id"))["last"] or 0
+            stale = time.monotonic() - self.built_at > REFRESH_SECONDS
+            if stale or newest < self.last_id:
+                self.by_skeleton = {}
+                for key in self._distinct_keys(alias):
+                    self._add(key)
+                self.sorted_skeletons = sorted(self.by_skeleton)
+                self.last_id = newest
+                self.built_at = time.monotonic()
+                return
+            if newest > self.last_id:
+                added = False
+                for key in keys.filter(id__gt=self.last_id).values_list("key", flat=True):
+                    added = self._add(key) or added
+                if added:
+                    self.sorted_skeletons = sorted(self.by_skeleton)
+                self.last_id = newest
+
+    def keys(self, skeletons: set[str], prefixes: set[str]) -> set[str]:
+        found: set[str] = set()
+        for sk in skeletons:
+            found |= self.by_skeleton.get(sk, set())
+        for prefix in prefixes:
+            start = bisect.bisect_left(self.sorted_skeletons, prefix)
+            for sk in self.sorted_skeletons[start:]:
+                if not sk.startswith(prefix):
+                    break
+                found |= self.by_skeleton[sk]
+        return found
+
+
+_catalogues: dict[str, _Catalogue] = {}
+
+
+def reset_catalogue() -> None:
+    """Forget the catalogues (tests, after the database was emptied)."""
+    _catalogues.clear()
+
+
+def _catalogue(alias: str) -> _Catalogue:
+    catalogue = _catalogues.get(alias)
+    if catalogue is None:
+        catalogue = _catalogues.setdefault(alias, _Catalogue())
+    catalogue.refresh(alias)
+    return catalogue
+
+
+# --- From typed names to stored keys ------------------------------------------------------------
+
+
+def _typed_skeletons(name: str, *, typing: bool, known=None) -> tuple[set[str], set[str]]:
+    """Skeletons to look up for a typed name: each word that is not a particle, a word
+    without a particle written on it (Benali → ali), the whole name (Ben Ali → BNL, found
+    as "benali"), the two halves of a name typed as one word when both are ``known``
+    spellings (Noureddine → NR, TN, found as "nwr" and "ldyn"; Souad → S, T, found as "s" and
+    "d": anyascii writes ع as an apostrophe, which the registry's folding takes for a space);
+    and, with ``typing``, the last word as a prefix."""
+    words = name_tokens(name)
+    exact: set[str] = set()
+    for index, word in enumerate(words):
+        if is_particle(word):
+            continue
+        letters = latin_letters(word)
+        sk = token_skeleton(word, index == 0)
+        if sk:
+            exact.add(sk)
+        for particle in _GLUED:
+            if letters.startswith(particle) and len(letters) - len(particle) >= 3:
+                exact.add(token_skeleton(letters[len(particle) :], True))
+                break
+    whole = skeleton(name)
+    if whole:
+        exact.add(whole)
+        if known is not None:
+            # Halves of one letter match too much: only for a name no key spells whole.
+            shortest = 2 if known(whole) else 1
+            for cut in range(shortest, len(whole) - shortest + 1):
+                head, tail = whole[:cut], whole[cut:]
+                if known(head) and known(tail):
+                    exact.update((head, tail))
+    prefixes: set[str] = set()
+    if typing and words:
+        last = token_skeleton(words[-1], len(words) == 1)
+        if len(last) >= PREFIX_MIN:
+            prefixes.add(last)
+    return exact, prefixes
+
+
+# --- The lookup -----------------------------------------------------------------------------
+
+
+_FIELDS = (
+    "pk",
+    "given_name",
+    "family_name",
+    "given_name_latin",
+    "family_name_latin",
+    "birth_date",
+    "birth_year",
+    "sex",
+    "phone",
+    "residence_id",
+)
+
+
+def _may_look_up(user) -> bool:
+    from tadamun.access.scope import scope_for
+
+    scope = scope_for(user)
+    return scope.is_operator or bool(scope.editing_organisation_ids())
+
+
+def _near(year: int) -> Q:
+    """Born within ``YEARS_AROUND`` years of ``year``, or of unknown birth."""
+    low, high = year - YEARS_AROUND, year + YEARS_AROUND
+    return (
+        Q(birth_date__year__gte=low, birth_date__year__lte=high)
+        | Q(birth_date__isnull=True, birth_year__gte=low, birth_year__lte=high)
+        | Q(birth_date__isnull=True, birth_year__isnull=True)
+    )
+
+
+def _rows(people, ids, typed, holders: int):
+    """The people of ``ids`` (a list or a subquery of person ids, ``holders`` of them at
+    most) to score: all of them if there are at most ``CANDIDATES``, else those born near
+    the year typed, newest first."""
+    current = people.filter(archived_at__isnull=True)
+    if holders <= CANDIDATES:
+        return list(current.filter(pk__in=ids).values_list(*_FIELDS))
+    if typed.year is not None:
+        current = current.filter(_near(typed.year))
+    rows = current.filter(pk__in=ids).order_by("-pk").values_list(*_FIELDS)
+    return list(rows[:CANDIDATES])
+
+
+class _NameKeyIndex:
+    """Candidates from the registry's ``PersonNameKey`` (folded words, any script)."""
+
+    def __init__(self, alias: str):
+        self.alias = alias
+
+    def rows(self, people, typed: Features, given_name: str, family_name: str):
+        from tadamun.registry.models import PersonNameKey
+
+        catalogue = _catalogue(self.alias)
+        typing_family = bool(family_name.strip())
+        sides = []
+        if given_name.strip():
+            exact, prefixes = _typed_skeletons(
+                given_name, typing=not typing_family, known=catalogue.by_skeleton.__contains__
+            )
+            sides.append(catalogue.keys(exact, prefixes))
+        if typing_family:
+            exact, prefixes = _typed_skeletons(
+                family_name, typing=True, known=catalogue.by_skeleton.__contains__
+            )
+            sides.append(catalogue.keys(exact, prefixes))
+        if not all(sides):
+            return [], 0
+        name_keys = PersonNameKey.objects.using(self.alias)
+        holders = [
+            name_keys.filter(key__in=sorted(k)).values_list("person_id", flat=True) for k in sides
+        ]
+        ids_query = holders[0].intersection(holders[1]) if len(holders) == 2 else holders[0]
+        ids = list(ids_query[: CANDIDATES * 20])
+        return _rows(people, ids, typed, len(ids)), len(ids)
+
+
+class _MatchKeyIndex:
+    """Candidates from ``PersonMatchKey`` (``keys.match_keys``): one index range for the
+    names, narrowed by the year or widened by the date through their own keys."""
+
+    def __init__(self, alias: str, model):
+        self.alias = alias
+        self.model = model
+
+    def rows(self, people, typed_record: PersonRecord):
+        prefixes, years, dates = typed_match_keys(typed_record, years_around=YEARS_AROUND)
+        keys = self.model.objects.using(self.alias)
+        by_name = Q()
+        for prefix in sorted(prefixes):
+            by_name |= Q(key__prefix=prefix)
+        if not prefixes:
+            return [], 0
+        found = keys.filter(by_name).values_list("person_id", flat=True)
+        ids = set(found[: CANDIDATES + 1])
+        holders = len(ids)
+        if holders > CANDIDATES:
+            # A common name: how common (for its weight), then the years around the one typed
+            # if any, else the newest.
+            holders = found[:HOLDERS_COUNTED].count()
+            if years:
+                near = keys.filter(key__in=sorted(years)).values_list("person_id", flat=True)
+                ids = set(near[:CANDIDATES])
+            else:
+                ids = set(found.order_by("-person_id")[:CANDIDATES])
+        if dates:
+            ids |= set(
+                keys.filter(key__in=sorted(dates)).values_list("person_id", flat=True)[:CANDIDATES]
+            )
+        rows = list(
+            people.filter(archived_at__isnull=True, pk__in=sorted(ids)).values_list(*_FIELDS)
+        )
+        return rows, max(holders, len(rows))
+
+
+def _match_key_model():
+    from django.apps import apps
+
+    try:
+        return apps.get_model("registry", "PersonMatchKey")
+    except LookupError:
+        return None
+
+
+def _completed(typed: Features, candidate: Features, typing_family: bool) -> Features:
+    """The typed names as the candidate's when the name being typed (the family name, else
+    the given name) is the beginning of one of the candidate's names: "Trab" is on its way
+    to Trabelsi, and should not count against it."""
+    name = typed.family if typing_family else typed.given
+    sk = name.skeleton
+    if not sk:
+        return typed
+    for other in (candidate.family, candidate.given):
+        if set(name.skeletons) & set(other.skeletons):
+            return typed
+    for other in (candidate.family, candidate.given):
+        if any(s.startswith(sk) and s != sk for s in other.skeletons):
+            field_name = "family" if typing_family else "given"
+            return dataclasses.replace(typed, **{field_name: other})
+    return typed
+
+
+def _record(row) -> PersonRecord:
+    return PersonRecord(
+        given_name=row[1],
+        family_name=row[2],
+        given_name_latin=row[3],
+        family_name_latin=row[4],
+        birth_date=row[5],
+        birth_year=row[6],
+        sex=row[7],
+        phone=row[8],
+        residence=row[9],
+    )
+
+
+def person_candidates(
+    *,
+    user,
+    given_name: str,
+    family_name: str,
+    birth_date: datetime.date | None = None,
+    birth_year: int | None = None,
+    phone: str = "",
+    limit: int = 10,
+    parameters: Parameters | None = None,
+) -> list[Candidate]:
+    """Possible matches in the whole registry for a person being registered, best first,
+    disclosing only what ``user`` may know (see the module docstring)."""
+    from tadamun.registry.models import Person, PersonShare
+
+    if not _may_look_up(user) or not (given_name or "").strip() and not (family_name or "").strip():
+        return []
+    parameters = parameters or DEFAULT_PARAMETERS
+    typed_record = PersonRecord(
+        given_name=given_name or "",
+        family_name=family_name or "",
+        birth_date=birth_date,
+        birth_year=birth_year,
+        phone=phone or "",
+    )
+    typed = features(typed_record)
+    alias = router.db_for_read(Person)
+    people = Person.objects.unscoped("duplicate check at the desk").using(alias)
+    model = _match_key_model()
+    if model is not None:
+        rows, holders = _MatchKeyIndex(alias, model).rows(people, typed_record)
+    else:
+        rows, holders = _NameKeyIndex(alias).rows(
+            people, typed, given_name or "", family_name or ""
+        )
+    if not rows:
+        return []
+    # How common each name is, for the weight of agreeing on it (Splink's term frequencies):
+    # the people holding the spellings typed, scaled to the registry's size.
+    candidates = [(row[0], features(_record(row))) for row in rows]
+    size = max(people.aggregate(last=Max("pk"))["last"] or 1, 1)
+    # The prior: the person at the desk is a given record of the registry with odds of one in
+    # its size (the largest id stands for the size: counting would read the whole table).
+    parameters = dataclasses.replace(parameters, prior=min(0.5, 1 / size))
+    scale = holders / len(candidates)
+    pairs = Counter(f.name_pair for _pk, f in candidates)
+    frequencies = {"name_pair": {pair: n * scale / size for pair, n in pairs.items()}}
+    scored = []
+    typing_family = bool((family_name or "").strip())
+    for pk, candidate in candidates:
+        as_typed = _completed(typed, candidate, typing_family)
+        probability = score(as_typed, candidate, parameters, frequencies).probability
+        if probability >= POSSIBLE:
+            scored.append((probability, pk))
+    scored.sort(key=lambda item: (-item[0], -item[1]))
+    # The best ones: enough to fill the page after the unlikely hidden ones are left out.
+    scored = scored[: max(limit * 10, 100)]
+    if not scored:
+        return []
+
+    ids = [pk for _p, pk in scored]
+    visible = set(
+        Person.objects.visible_to(user).using(alias).filter(pk__in=ids).values_list("pk", flat=True)
+    )
+    hidden = [pk for p, pk in scored if pk not in visible and p >= LIKELY]
+    holders_of: dict[int, list[str]] = {}
+    shares = (
+        PersonShare.objects.using(alias)
+        .filter(person_id__in=hidden)
+        .select_related("organisation")
+        .order_by("organisation__slug")
+    )
+    for share in shares:
+        holders_of.setdefault(share.person_id, []).append(str(share.organisation))
+    names = {row[0]: " ".join(p for p in (row[1], row[2]) if p) for row in rows}
+    out: list[Candidate] = []
+    for probability, pk in scored:
+        rounded = math.floor(probability * 100) / 100
+        if pk in visible:
+            out.append(Candidate(score=rounded, visible=True, person_id=pk, name=names[pk]))
+        elif probability >= LIKELY and holders_of.get(pk):
+            out.append(Candidate(score=rounded, visible=False, organisations=tuple(holders_of[pk])))
+        if len(out) >= limit:
+            break
+    return out
