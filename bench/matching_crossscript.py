@@ -5,7 +5,7 @@
 
 The registry is generated from ``tadamun/demo/data/names.json`` (Tunisian and Moroccan names
 in Arabic with their French-style Latin spellings, Italian names, Greek names with their
-Latin spellings), with the name weights found there (Mohamed is fifty times as common as
+Latin spellings), with the name weights found there (Mohamed is 25 times as common as
 Farouk). It imitates people of the Maghreb, Italy and Greece registered by associations in
 Tunisia, Morocco, Italy and Greece:
 

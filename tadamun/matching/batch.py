@@ -15,20 +15,23 @@ How it works:
    ``keys.name_features`` for each distinct (name, Latin name) pair, joined back; birth date
    split into trusted date, placeholder and year; phone to its last eight digits.
 2. **Block**: pairs are only scored when they share a key: the name skeleton pair (either
-   order) and the year, or the phone; or one name skeleton and the full date; or the
-   document number; or residence and date. A record without a year meets every record with
-   its name pair.
+   order) and the year, the day and month, or the phone; one name skeleton and the full
+   date; the phone alone (unless thirty records share it); the document number; residence
+   and date. A record without a year meets the records of its name pair in its residence.
 3. **Score**: a Fellegi-Sunter model in Splink with the levels of ``compare.SQL_LEVELS``;
-   u from random pairs, m by expectation maximisation (two sessions: blocked on the names
-   to learn the other fields, on the date to learn the names), the prior from the EM
-   sessions. Name and phone agreement are adjusted to the frequency of the value.
+   u from random pairs, m by expectation maximisation in two sessions (blocked on both
+   names and the phone, else the document number, else the residence, to learn the other
+   fields; blocked on the date to learn the names), the prior from the EM sessions.
+   Agreement on a name is adjusted to how common it is (term frequencies). Under 2,000
+   records nothing is estimated: ``compare.DEFAULT_PARAMETERS`` is used.
    **No label is read anywhere.**
 4. **Threshold**: a pair is a probable match when the model's posterior probability is at
    least ``threshold`` (0.5: the Bayes decision when a missed and a false match cost the same).
-5. **Cluster**: pairs are merged strongest first (union-find); a merge is refused when the
-   group would then hold two sexes, two dates of birth that no typo explains, or (for
-   linkage) two records of one source. This keeps one wrong link from chaining two people's
-   groups together, which plain connected components do.
+5. **Cluster**: links are merged strongest first (union-find); a merge of two groups is
+   refused when the mean probability of the pairs across them, scored by the same model in
+   Python, is below the threshold (average linkage), or, for linkage, when it would put two
+   records of one source in a group. One wrong link does not chain two people's groups, as
+   it does in plain connected components.
 """
 
 from __future__ import annotations

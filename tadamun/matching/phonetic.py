@@ -95,9 +95,8 @@ PARTICLES = frozenset(
 )
 _LEADING_ARTICLES = frozenset({"el", "al", "ul", "l"})
 _ARABIC_PARTICLES = frozenset(
-    {"بن", "ابن", "بنت", "ال", "أولاد", "اولاد", "ولد", "آيت", "أيت", "ايت"}
+    {"بن", "ابن", "بنت", "ال", "أولاد", "اولاد", "ولد", "آيت", "أيت", "ايت", "أبو", "ابو", "بو"}
 )
-_ARABIC_PARTICLES |= frozenset({"أبو", "ابو", "بو"})
 
 _LATIN_PREMAP = str.maketrans({"ç": "s", "Ç": "S", "ş": "sh", "Ş": "Sh", "ʿ": "", "ʾ": ""})
 _SPLIT = re.compile(r"[^\w]+|_")
