@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
 
 from tadamun.accounts.models import ROLES_EDITING_PEOPLE, ROLES_EDITING_PROGRAMMES, Role
 from tadamun.organisations.models import NetworkMembership
@@ -23,6 +24,13 @@ class Grant:
     organisation_id: int
     organisation_ids: frozenset[int]
     territory_ids: frozenset[int] | None  # None: not limited to a territory
+
+    def territory_q(self, field: str) -> Q:
+        """The condition that ``field`` (a territory id) lies inside this grant's territory;
+        no condition when the grant is not limited to one."""
+        if self.territory_ids is None:
+            return Q()
+        return Q(**{f"{field}__in": self.territory_ids})
 
     def covers_territory(self, territory_id: int | None) -> bool:
         if self.territory_ids is None:

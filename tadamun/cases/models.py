@@ -83,12 +83,6 @@ class CaseOutcome(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-def _person_in_territory(grant, field: str) -> Q:
-    if grant.territory_ids is None:
-        return Q()
-    return Q(**{f"{field}__in": grant.territory_ids})
-
-
 class CaseQuerySet(GuardedQuerySet):
     def visibility_filter(self, scope):
         """A case is seen by staff of its lead organisation (and the network's coordinators),
@@ -96,8 +90,8 @@ class CaseQuerySet(GuardedQuerySet):
         case."""
         condition = Q(pk__in=[])
         for grant in scope.grants:
-            condition |= Q(organisation_id__in=grant.organisation_ids) & _person_in_territory(
-                grant, "person__residence_id"
+            condition |= Q(organisation_id__in=grant.organisation_ids) & grant.territory_q(
+                "person__residence_id"
             )
         return condition
 
@@ -385,7 +379,7 @@ class ReferralQuerySet(GuardedQuerySet):
             orgs = grant.organisation_ids
             condition |= (
                 Q(from_organisation_id__in=orgs) | Q(to_organisation_id__in=orgs)
-            ) & _person_in_territory(grant, "case__person__residence_id")
+            ) & grant.territory_q("case__person__residence_id")
         return condition
 
     def overdue(self):

@@ -30,12 +30,6 @@ class ShareReason(models.TextChoices):
     REFERRAL = "referral", _("Received a referral")
 
 
-def _territory_condition(grant, field: str) -> Q:
-    if grant.territory_ids is None:
-        return Q()
-    return Q(**{f"{field}__in": grant.territory_ids})
-
-
 class PersonQuerySet(GuardedQuerySet):
     def visibility_filter(self, scope):
         """A person is seen by staff of an organisation holding their record, within the
@@ -47,7 +41,7 @@ class PersonQuerySet(GuardedQuerySet):
                     person=OuterRef("pk"), organisation_id__in=grant.organisation_ids
                 )
             )
-            condition |= Q(holds) & _territory_condition(grant, "residence_id")
+            condition |= Q(holds) & grant.territory_q("residence_id")
         return condition
 
     def current(self):
@@ -269,8 +263,8 @@ class GroupQuerySet(GuardedQuerySet):
     def visibility_filter(self, scope):
         condition = Q(pk__in=[])
         for grant in scope.grants:
-            condition |= Q(organisation_id__in=grant.organisation_ids) & _territory_condition(
-                grant, "territory_id"
+            condition |= Q(organisation_id__in=grant.organisation_ids) & grant.territory_q(
+                "territory_id"
             )
         return condition
 
