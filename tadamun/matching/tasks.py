@@ -19,3 +19,12 @@ def find_duplicate_people() -> dict:
         "groups": result.groups(),
         "pairs": [[a, b, round(p, 4)] for a, b, p in result.pairs],
     }
+
+
+@task()
+def duplicate_run_task(run_id: int) -> None:
+    """A search for duplicates started from the review page: score the registry and keep
+    the pairs the person who started it may see."""
+    from .services import duplicate_run_execute
+
+    duplicate_run_execute(run_id=run_id)
