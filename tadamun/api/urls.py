@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from tadamun.cases import api as cases_api
+from tadamun.matching import api as matching_api
 
 from . import views
 
@@ -15,6 +16,9 @@ router.register("groups", views.GroupViewSet, basename="group")
 router.register("intakes", cases_api.IntakeViewSet, basename="intake")
 router.register("cases", cases_api.CaseViewSet, basename="case")
 router.register("referrals", cases_api.ReferralViewSet, basename="referral")
+router.register("duplicate-runs", matching_api.DuplicateRunViewSet, basename="duplicate-run")
+router.register("duplicate-pairs", matching_api.DuplicatePairViewSet, basename="duplicate-pair")
+router.register("person-merges", matching_api.PersonMergeViewSet, basename="person-merge")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
