@@ -5,8 +5,9 @@ import datetime
 import factory
 
 from tadamun.accounts.models import Membership, Role, User
+from tadamun.matching.keys import PersonRecord, match_keys
 from tadamun.organisations.models import NetworkMembership, Organisation, OrganisationKind
-from tadamun.registry.models import Person, PersonNameKey, PersonShare, ShareReason
+from tadamun.registry.models import Person, PersonMatchKey, PersonNameKey, PersonShare, ShareReason
 from tadamun.registry.names import name_keys
 from tadamun.territories.models import Territory, TerritoryLevel
 from tadamun.territories.services import territory_save
@@ -53,7 +54,8 @@ def membership(user: User, organisation: Organisation, role: str, territory=None
 
 
 def person(organisation: Organisation, residence=None, **fields) -> Person:
-    """A person written straight to the database (no rights check), holding keys and share."""
+    """A person written straight to the database (no rights check), holding keys (name and
+    match keys) and share."""
     fields.setdefault("given_name", "Amina")
     fields.setdefault("family_name", "Ben Ali")
     fields.setdefault("birth_date", datetime.date(1990, 5, 17))
@@ -70,6 +72,9 @@ def person(organisation: Organisation, residence=None, **fields) -> Person:
             record.given_name_latin,
             record.family_name_latin,
         )
+    )
+    PersonMatchKey.objects.bulk_create(
+        PersonMatchKey(person=record, key=k) for k in match_keys(PersonRecord.from_person(record))
     )
     return record
 

@@ -12,9 +12,10 @@ written) into the values every comparison and key uses:
   agree;
 * sex (unknown as None), residence, document number.
 
-``match_keys()`` gives the short strings a person is indexed by for the typing-time lookup
-(see ``lookup.py`` and the decision record); ``folded_key_skeletons()`` reads the skeletons
-back from the registry's existing ``PersonNameKey`` tokens.
+``match_keys()`` gives the short strings a person is indexed by (the registry's
+``PersonMatchKey``) for the typing-time lookup and the import's duplicate check (see
+``lookup.py`` and the decision record); ``folded_key_skeletons()`` reads the skeletons back
+from the registry's ``PersonNameKey`` tokens.
 """
 
 import datetime
@@ -229,9 +230,13 @@ def _name_forms(name: NameFeatures) -> set[str]:
     return forms or {""}
 
 
-def match_keys(record: PersonRecord) -> set[str]:
+def _features_of(record: "PersonRecord | Features") -> Features:
+    return record if isinstance(record, Features) else features(record)
+
+
+def match_keys(record: "PersonRecord | Features") -> set[str]:
     """The keys a person is found by in the typing-time lookup, for a ``(key, person)``
-    index (the ``PersonMatchKey`` table proposed in docs/decisions/0004-matching.md):
+    index (the registry's ``PersonMatchKey``, docs/decisions/0004-matching.md):
 
     * ``n:<given>|<family>`` and ``n:<family>|<given>``: the skeletons of the names in both
       orders, so that a swapped name is found, and a family name still being typed is a
@@ -240,8 +245,10 @@ def match_keys(record: PersonRecord) -> set[str]:
       narrow a common name to the years around the one typed;
     * ``d:<name>|<yyyymmdd>``: one name and a full date of birth, so that a person whose other
       name was misspelt, shortened or changed is still found when the date is typed.
+
+    ``record`` may be given as its ``features()`` already computed.
     """
-    f = features(record)
+    f = _features_of(record)
     givens = _name_forms(f.given)
     families = _name_forms(f.family)
     year = str(f.year) if f.year else "-"
@@ -260,10 +267,13 @@ def match_keys(record: PersonRecord) -> set[str]:
     return keys
 
 
-def typed_match_keys(record: PersonRecord, *, years_around: int = 2) -> tuple[set, set, set]:
+def typed_match_keys(
+    record: "PersonRecord | Features", *, years_around: int = 2
+) -> tuple[set, set, set]:
     """For names being typed: (prefixes of ``n:`` keys, exact ``y:`` keys for the years
-    around the one typed and for no year, exact ``d:`` keys for the full date typed)."""
-    f = features(record)
+    around the one typed and for no year, exact ``d:`` keys for the full date typed). The
+    ``n:`` strings are also the exact keys of names typed in full."""
+    f = _features_of(record)
     givens = _name_forms(f.given)
     families = _name_forms(f.family)
     prefixes = set()

@@ -178,6 +178,70 @@ class PersonNameKey(models.Model):
         return self.key
 
 
+class PersonMatchKey(models.Model):
+    """A cross-script key of a person's names and birth (``tadamun.matching.keys.match_keys``),
+    for the duplicate check at the desk and in imports. Derived from the person's fields and
+    written again with them by the services, like ``PersonNameKey``: no history."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="match_keys")
+    key = models.CharField(max_length=60)
+
+    class Meta:
+        # varchar_pattern_ops: PostgreSQL serves LIKE 'n:MHMT|TR%' from the index whatever
+        # the collation; SQLite ignores operator classes (the lookup reads a range there).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "person"],
+                name="match_key_prefix",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class PersonLookupLog(models.Model):
+    """Who looked the whole registry up for possible duplicates, when, and how many candidates
+    it answered: nothing typed and nobody found is kept. One row covers a user's lookups
+    during ``registry.services.LOOKUP_LOG_WINDOW`` (typing runs one lookup per pause)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # lookup_log_user_recent starts with it
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), db_index=True)
+    lookups = models.PositiveIntegerField(_("lookups"), default=1)
+    shown = models.PositiveIntegerField(
+        _("candidates shown"), default=0, help_text=_("The most one lookup showed.")
+    )
+    hidden = models.PositiveIntegerField(
+        _("candidates of other organisations"),
+        default=0,
+        help_text=_("The most one lookup mentioned without showing them."),
+    )
+
+    class Meta:
+        verbose_name = _("registry lookup")
+        verbose_name_plural = _("registry lookups")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["user", "-at"], name="lookup_log_user_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.at:%Y-%m-%d %H:%M}"
+
+
 class ConsentPurpose(models.TextChoices):
     REGISTRATION = "registration", _("Keeping a record to provide support")
     NETWORK_SHARING = "network_sharing", _("Sharing with organisations of the network")

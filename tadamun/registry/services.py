@@ -11,6 +11,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -19,6 +21,7 @@ from tadamun.access.scope import scope_for
 from tadamun.accounts.models import ROLES_EDITING_PEOPLE
 from tadamun.core.errors import AccessDenied, DomainError
 from tadamun.core.validators import validate_name
+from tadamun.matching.keys import PersonRecord, match_keys
 from tadamun.organisations.models import Organisation
 
 from .models import (
@@ -26,6 +29,8 @@ from .models import (
     Group,
     GroupMember,
     Person,
+    PersonLookupLog,
+    PersonMatchKey,
     PersonNameKey,
     PersonShare,
     ShareReason,
@@ -121,6 +126,20 @@ def _refresh_name_keys(person: Person) -> None:
     )
 
 
+def _match_key_rows(person: Person) -> list[PersonMatchKey]:
+    return [
+        PersonMatchKey(person=person, key=key)
+        for key in sorted(match_keys(PersonRecord.from_person(person)))
+    ]
+
+
+def _refresh_match_keys(person: Person) -> None:
+    """The keys of the duplicate check (names in any script, birth), written again: they
+    depend on the names and on the date and year of birth."""
+    PersonMatchKey.objects.filter(person=person).delete()
+    PersonMatchKey.objects.bulk_create(_match_key_rows(person))
+
+
 def _require_edit_rights(user, organisation_id: int, territory_id: int | None) -> None:
     scope = scope_for(user)
     if scope.can_edit_people_for(organisation_id, territory_id):
@@ -194,6 +213,7 @@ def person_register(*, user, organisation: Organisation, **fields) -> Person:
         person=person, organisation=organisation, reason=ShareReason.REGISTERED
     )
     _refresh_name_keys(person)
+    _refresh_match_keys(person)
     return person
 
 
@@ -245,7 +265,7 @@ def person_bulk_validate(*, user, rows: list[dict], numbers=None) -> list[Person
 @transaction.atomic
 def person_bulk_write(*, user, people: list[Person], reason: str = "imported") -> list[Person]:
     """Write people returned by ``person_bulk_validate``, with the organisation holding each
-    record, their name keys and an audit entry naming the user."""
+    record, their name and match keys and an audit entry naming the user."""
     people = bulk_create_with_history(
         people, Person, batch_size=500, default_user=user, default_change_reason=reason
     )
@@ -265,6 +285,9 @@ def person_bulk_write(*, user, people: list[Person], reason: str = "imported") -
             )
         ),
         batch_size=2000,
+    )
+    PersonMatchKey.objects.bulk_create(
+        (key for p in people for key in _match_key_rows(p)), batch_size=2000
     )
     return people
 
@@ -286,7 +309,53 @@ def person_update(*, user, person: Person, **fields) -> Person:
     person._change_reason = "updated"
     person.save()
     _refresh_name_keys(person)
+    _refresh_match_keys(person)
     return person
+
+
+# One log row per user and minute: the desk's lookup runs at every pause in typing, and a row
+# per keystroke would say no more about who searched the registry, only more often.
+LOOKUP_LOG_WINDOW = datetime.timedelta(minutes=1)
+
+
+def _home_organisation(user) -> int | None:
+    """The organisation a user registers people for, when there is one only."""
+    scope = scope_for(user)
+    own = {g.organisation_id for g in scope.grants_with(ROLES_EDITING_PEOPLE)}
+    return own.pop() if len(own) == 1 else None
+
+
+@transaction.atomic
+def person_lookup_record(
+    *, user, shown: int, hidden: int, organisation: Organisation | None = None
+) -> PersonLookupLog:
+    """Note that ``user`` looked the whole registry up for possible duplicates
+    (``tadamun.matching.lookup.person_candidates``): who, when, for which organisation, and
+    how many candidates were shown and how many only mentioned (other organisations' records).
+    Nothing typed and nobody found is kept. Lookups by the same user within
+    ``LOOKUP_LOG_WINDOW`` of the row's first one add to that row: its count of lookups grows
+    and it keeps the most candidates one lookup answered."""
+    if shown < 0 or hidden < 0:
+        raise RegistryError(_("A count of candidates cannot be negative."))
+    now = timezone.now()
+    organisation_id = organisation.pk if organisation is not None else _home_organisation(user)
+    latest = (
+        PersonLookupLog.objects.select_for_update()
+        .filter(user=user, organisation_id=organisation_id, at__gt=now - LOOKUP_LOG_WINDOW)
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if latest is None:
+        return PersonLookupLog.objects.create(
+            user=user, organisation_id=organisation_id, at=now, shown=shown, hidden=hidden
+        )
+    PersonLookupLog.objects.filter(pk=latest.pk).update(
+        lookups=F("lookups") + 1,
+        shown=Greatest(F("shown"), shown),
+        hidden=Greatest(F("hidden"), hidden),
+    )
+    latest.refresh_from_db()
+    return latest
 
 
 @transaction.atomic
