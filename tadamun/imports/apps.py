@@ -8,5 +8,5 @@ class ImportsConfig(AppConfig):
     verbose_name = _("Imports")
 
     def ready(self):
-        # Each kind of import registers itself (kinds.py); people are the first.
-        from . import people  # noqa: F401
+        # Each kind of import registers itself (kinds.py): people, then cases.
+        from . import cases, people  # noqa: F401

@@ -1,9 +1,9 @@
 """Kinds of import: what a file brings in, its columns, and the services that check and write.
 
-People are the first kind (``people.py``); cases, projects and repayments plug in the same way:
-describe the columns, how a cell becomes a value, and which service functions validate a batch
-of rows without writing and then write it. The pages, the API, the preview, the background task
-and the templates work for every kind registered here.
+People are the first kind (``people.py``), cases the second (``cases.py``); projects and
+repayments plug in the same way: describe the columns, how a cell becomes a value, and which
+service functions validate a batch of rows without writing and then write it. The pages, the
+API, the preview, the background task and the templates work for every kind registered here.
 """
 
 from collections.abc import Callable, Iterable
@@ -72,6 +72,14 @@ class Kind:
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.field == name), None)
+
+    def template_columns(self, context: dict) -> tuple[Column, ...]:
+        """The columns of the downloadable template (a kind may add some per network)."""
+        return self.columns
+
+    def template_notes(self, context: dict) -> list[str]:
+        """Lines added to the template's instructions."""
+        return []
 
 
 KINDS: dict[str, Kind] = {}

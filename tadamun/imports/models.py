@@ -15,6 +15,7 @@ class ImportKind(models.TextChoices):
     """What a file brings in; each kind is described in ``kinds.py``."""
 
     PEOPLE = "people", _("People")
+    CASES = "cases", _("Cases")
 
 
 class ImportStatus(models.TextChoices):

@@ -33,9 +33,10 @@ def template_csv(kind: Kind, context: dict) -> bytes:
     buffer = io.StringIO()
     separator = ";" if base_language() in _SEMICOLON_LANGUAGES else ","
     writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
-    writer.writerow([_header(c) for c in kind.columns])
+    columns = kind.template_columns(context)
+    writer.writerow([_header(c) for c in columns])
     row = []
-    for column in kind.columns:
+    for column in columns:
         value = _example(column, context)
         if isinstance(value, datetime.date):
             value = value.strftime("%d/%m/%Y")
@@ -51,7 +52,8 @@ def template_xlsx(kind: Kind, context: dict) -> bytes:
     bold = Font(bold=True)
     right_to_left = get_language_bidi()
     sheet.sheet_view.rightToLeft = right_to_left
-    for index, column in enumerate(kind.columns, start=1):
+    columns = kind.template_columns(context)
+    for index, column in enumerate(columns, start=1):
         header = sheet.cell(row=1, column=index, value=_header(column))
         header.font = bold
         value = _example(column, context)
@@ -69,11 +71,13 @@ def template_xlsx(kind: Kind, context: dict) -> bytes:
     notes.append([_("Column"), _("Required"), _("What to write")])
     for cell in notes[1]:
         cell.font = bold
-    for column in kind.columns:
+    for column in columns:
         notes.append(
             [_header(column), _("yes") if column.required else _("no"), str(column.help or "")]
         )
     notes.append([])
+    for line in kind.template_notes(context):
+        notes.append([str(line)])
     notes.append(
         [
             _(
