@@ -108,7 +108,10 @@ class DuplicatePairQuerySet(GuardedQuerySet):
         runs = DuplicateRun.objects.visible_to(scope).values("pk")
         both = Q(person_a__in=people) & Q(person_b__in=people)
         # A merged pair stays with whoever sees the person kept, as the merge does.
-        merged = Q(merge__undone_at__isnull=True, merge__keep__in=people)
+        merges = PersonMerge.objects.unscoped("merges of visible people").filter(
+            undone_at__isnull=True, keep__in=people
+        )
+        merged = Q(merge__in=merges.values("pk"))
         return Q(run__in=runs) & (both | merged)
 
 
