@@ -8,5 +8,6 @@ class ImportsConfig(AppConfig):
     verbose_name = _("Imports")
 
     def ready(self):
-        # Each kind of import registers itself (kinds.py): people, then cases.
-        from . import cases, people  # noqa: F401
+        # Each kind of import registers itself (kinds.py): people, cases, projects and
+        # repayments.
+        from . import cases, people, projects  # noqa: F401

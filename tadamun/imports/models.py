@@ -16,6 +16,8 @@ class ImportKind(models.TextChoices):
 
     PEOPLE = "people", _("People")
     CASES = "cases", _("Cases")
+    PROJECTS = "projects", _("Micro-projects")
+    REPAYMENTS = "repayments", _("Loan repayments")
 
 
 class ImportStatus(models.TextChoices):

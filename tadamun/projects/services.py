@@ -16,9 +16,10 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from tadamun.access.scope import scope_for
 from tadamun.accounts.models import Membership
@@ -1246,26 +1247,32 @@ def _refresh_loan(financing: Financing) -> None:
     financing.outstanding = financing.amount - paid
 
 
+def _check_repayment(
+    financing: Financing, currency: str, amount, paid_on: datetime.date, owed: Decimal
+) -> Decimal:
+    """The rules of a repayment: of a loan, more than zero in the currency's decimals, not more
+    than the loan still owes (``owed``), paid neither before the award nor in the future."""
+    if financing.kind != FinancingKind.LOAN:
+        raise ProjectError({"financing": _("Only loans are repaid.")})
+    amount = money(amount, currency, "amount", positive=True)
+    _not_future(paid_on, "paid_on")
+    if paid_on < financing.awarded_on:
+        raise ProjectError({"paid_on": _("This date is before the award.")})
+    if amount > owed:
+        raise ProjectError(
+            {"amount": _("This is more than the loan still owes (%(owed)s).") % {"owed": owed}}
+        )
+    return amount
+
+
 @transaction.atomic
 def repayment_record(*, user, financing: Financing, amount, paid_on=None) -> Repayment:
     """Record a repayment of a loan and allocate it to the oldest instalments first. A
     repayment may pay ahead, never more than the loan still owes."""
     financing = Financing.objects.select_for_update().get(pk=financing.pk)
     project = _project_for_change(user, Project(pk=financing.project_id), ROLES_WORKING_PROJECTS)
-    if financing.kind != FinancingKind.LOAN:
-        raise ProjectError({"financing": _("Only loans are repaid.")})
-    amount = money(amount, project.currency, "amount", positive=True)
     paid_on = paid_on or timezone.localdate()
-    _not_future(paid_on, "paid_on")
-    if paid_on < financing.awarded_on:
-        raise ProjectError({"paid_on": _("This date is before the award.")})
-    if amount > financing.outstanding:
-        raise ProjectError(
-            {
-                "amount": _("This is more than the loan still owes (%(owed)s).")
-                % {"owed": financing.outstanding}
-            }
-        )
+    amount = _check_repayment(financing, project.currency, amount, paid_on, financing.outstanding)
     left = amount
     for instalment in (
         financing.schedule.select_for_update().filter(paid__lt=F("amount")).order_by("number")
@@ -1494,3 +1501,438 @@ def next_code(prefix: str) -> str:
     )
     number = int(last[len(prefix) :]) + 1 if last and last[len(prefix) :].isdigit() else 1
     return f"{prefix}{number:06d}"
+
+
+# --- Records brought in from earlier spreadsheets (imports) -----------------------------------
+#
+# Projects financed before the platform are imported without an application: the rows are
+# checked first, all of them, without writing (``*_import_check``, errors keyed
+# "<row>:<field>"), then written in bulk (``*_import_write``) with their audit entries. The
+# import (tadamun/imports/projects.py) holds the transaction around the whole file.
+
+IMPORTED_FINANCINGS = (
+    ("grant_amount", FinancingKind.GRANT),
+    ("loan_amount", FinancingKind.LOAN),
+    ("in_kind_amount", FinancingKind.IN_KIND),
+)
+
+
+@dataclass
+class ImportedProject:
+    """A financed project checked by ``project_import_check``. The promoter and the group
+    may be unsaved (registered with the project): save them before ``project_import_write``."""
+
+    organisation: object
+    code: str
+    kind: str
+    promoter: Person
+    group: Group | None
+    territory: Territory
+    sector: object
+    title: str
+    financed_on: datetime.date
+    currency: str
+    financings: list[FinancingSpec]
+    amounts: list[Decimal]
+    status: str
+    last_visit_on: datetime.date | None
+    jobs_women: int
+    jobs_men: int
+    monthly_revenue: Decimal | None
+
+
+def _imported_project(scope, organisation, row: dict, taken: set[str]) -> ImportedProject:
+    problems: dict[str, list] = {}
+
+    def fail(name: str, message) -> None:
+        problems.setdefault(name, []).append(message)
+
+    def amount_of(name: str, currency: str, positive: bool = False) -> Decimal | None:
+        if row.get(name) in (None, ""):
+            return None
+        try:
+            return money(row[name], currency, name, positive=positive)
+        except ProjectError as error:
+            for key, messages in error.message_dict.items():
+                problems.setdefault(key, []).extend(messages)
+        return None
+
+    code = str(row.get("code") or "").strip()
+    if not code:
+        fail("code", _("Give the project's code."))
+    elif len(code) > Project._meta.get_field("code").max_length:
+        fail("code", _("A code has at most 30 characters."))
+    elif code in taken:
+        fail("code", _("A project with this code exists already."))
+    territory, promoter, group = row.get("territory"), row.get("promoter"), row.get("group")
+    if territory is None:
+        fail("territory", _("This field is required."))
+    elif not scope.can_act_for(organisation.pk, ROLES_MANAGING_CALLS, territory.pk):
+        fail("territory", _("Your role does not allow recording projects here."))
+    if promoter is None:
+        fail("promoter", _("Give the promoter."))
+    kind = row.get("kind") or (
+        ApplicationKind.COLLECTIVE if group is not None else ApplicationKind.INDIVIDUAL
+    )
+    if kind == ApplicationKind.COLLECTIVE and group is None:
+        fail("group", _("Name the collective of a collective project."))
+    if kind == ApplicationKind.INDIVIDUAL and group is not None:
+        fail("group", _("An individual project has no collective."))
+    if row.get("sector") is None:
+        fail("sector", _("This field is required."))
+    title = str(row.get("title") or "").strip()
+    try:
+        Project._meta.get_field("title").clean(title, None)
+    except ValidationError as error:
+        problems.setdefault("title", []).extend(error.messages)
+    financed_on = row.get("financed_on")
+    if financed_on is None:
+        fail("financed_on", _("This field is required."))
+    elif financed_on > timezone.localdate():
+        fail("financed_on", _("This date is in the future."))
+    currency = str(row.get("currency") or "").strip().upper()
+    if not is_known_currency(currency):
+        fail("currency", _("Give the currency's code, such as TND, MAD or EUR."))
+        currency = ""
+    specs, amounts = [], []
+    for name, financing_kind in IMPORTED_FINANCINGS:
+        value = amount_of(name, currency) if currency else None
+        if value:
+            spec = FinancingSpec(kind=financing_kind, amount=value)
+            if financing_kind == FinancingKind.LOAN:
+                spec.instalments = row.get("loan_instalments")
+                spec.grace_months = row.get("grace_months") or 0
+                if not spec.instalments or not 1 <= spec.instalments <= 240:
+                    fail("loan_instalments", _("Give the number of instalments (1 to 240)."))
+                if not 0 <= spec.grace_months <= 60:
+                    fail("grace_months", _("The grace period is 0 to 60 months."))
+            specs.append(spec)
+            amounts.append(value)
+    if currency and not specs and not problems.keys() & {n for n, _k in IMPORTED_FINANCINGS}:
+        fail(
+            "grant_amount",
+            _("Give the amount of the grant, of the loan or of the support in kind."),
+        )
+    if not row.get("loan_amount"):
+        for name in ("loan_instalments", "grace_months"):
+            if row.get(name):
+                fail(name, _("Only a loan has instalments and a grace period."))
+    status = row.get("status") or ProjectStatus.ACTIVE
+    if status not in ProjectStatus.values:
+        fail("status", _("Choose active, struggling or stopped."))
+    visited = row.get("last_visit_on")
+    if visited is not None:
+        if visited > timezone.localdate():
+            fail("last_visit_on", _("This date is in the future."))
+        elif financed_on is not None and visited < financed_on:
+            fail("last_visit_on", _("This date is before the award."))
+    if status == ProjectStatus.STOPPED and visited is None:
+        fail("last_visit_on", _("Give the date of the visit that found the project stopped."))
+    jobs = {}
+    for name in ("jobs_women", "jobs_men"):
+        jobs[name] = row.get(name) or 0
+        if not 0 <= jobs[name] <= 100_000:
+            fail(name, _("Give a number of jobs, 0 or more."))
+    revenue = amount_of("monthly_revenue", currency) if currency else None
+    if problems:
+        raise ProjectError(problems)
+    return ImportedProject(
+        organisation=organisation,
+        code=code,
+        kind=kind,
+        promoter=promoter,
+        group=group,
+        territory=territory,
+        sector=row["sector"],
+        title=title,
+        financed_on=financed_on,
+        currency=currency,
+        financings=specs,
+        amounts=amounts,
+        status=status,
+        last_visit_on=visited,
+        monthly_revenue=revenue,
+        **jobs,
+    )
+
+
+def project_import_check(
+    *, user, organisation, rows: list[dict], numbers=None
+) -> list[ImportedProject]:
+    """Check financed projects brought in from another record, without an application and
+    without writing: the rules of ``project_award`` (amounts in the currency's decimals, loans
+    of 1 to 240 instalments after 0 to 60 months of grace, no date in the future) and of
+    ``visit_record`` (status, jobs and revenue of the last visit, not before the award), and the
+    right to record projects of ``organisation`` in each territory (a coordinator's).
+
+    ``rows``: mappings with code, kind, promoter (a Person), group (a Group or None),
+    territory, sector, title, financed_on, currency, grant_amount, loan_amount,
+    loan_instalments, grace_months, in_kind_amount, status, last_visit_on, jobs_women, jobs_men,
+    monthly_revenue. Returns the projects for ``project_import_write``, or a ProjectError keyed
+    "<row>:<field>" naming every problem of every row."""
+    scope = scope_for(user)
+    labelled = enumerate(rows, start=1) if numbers is None else zip(numbers, rows, strict=True)
+    codes = {str(row.get("code") or "").strip() for row in rows} - {""}
+    taken = set(
+        Project.objects.unscoped("project codes are unique across organisations")
+        .filter(code__in=codes)
+        .values_list("code", flat=True)
+    )
+    seen: set[str] = set()
+    checked: list[ImportedProject] = []
+    errors: dict[str, list] = {}
+    for number, row in labelled:
+        try:
+            project = _imported_project(scope, organisation, row, taken | seen)
+        except DomainError as error:
+            for name, messages in error.message_dict.items():
+                errors.setdefault(f"{number}:{name}", []).extend(messages)
+            code = str(row.get("code") or "").strip()
+            if code:
+                seen.add(code)
+            continue
+        seen.add(project.code)
+        checked.append(project)
+    if errors:
+        raise ProjectError(errors)
+    return checked
+
+
+@transaction.atomic
+def project_import_write(
+    *, user, projects: list[ImportedProject], reason: str = "imported"
+) -> list[Project]:
+    """Write projects returned by ``project_import_check`` (their promoters and groups saved):
+    each with its financing and, for a loan, its repayment schedule (``loan_schedule``) and the
+    loan's ``outstanding`` and ``oldest_unpaid_due_on``, as ``project_award`` writes them. No
+    tranche: the financing was paid out before the platform knew it."""
+    regions: dict[int, Territory] = {}
+    built = []
+    for item in projects:
+        if item.territory.pk not in regions:
+            regions[item.territory.pk] = _region_of(item.territory)
+        stopped_on = item.last_visit_on if item.status == ProjectStatus.STOPPED else None
+        built.append(
+            Project(
+                application=None,
+                code=item.code,
+                organisation=item.organisation,
+                kind=item.kind,
+                promoter=item.promoter,
+                group=item.group,
+                territory=item.territory,
+                region=regions[item.territory.pk],
+                sector=item.sector,
+                title=item.title,
+                currency=item.currency,
+                financed_on=item.financed_on,
+                amount_financed=sum(item.amounts, Decimal(0)),
+                status=item.status,
+                stopped_on=stopped_on,
+                months_alive=months_between(item.financed_on, stopped_on) if stopped_on else None,
+                last_visit_on=item.last_visit_on,
+                jobs_women=item.jobs_women,
+                jobs_men=item.jobs_men,
+                monthly_revenue=item.monthly_revenue,
+            )
+        )
+    saved = bulk_create_with_history(
+        built, Project, batch_size=500, default_user=user, default_change_reason=reason
+    )
+    financings, schedules = [], []
+    for project, item in zip(saved, projects, strict=True):
+        for spec in item.financings:
+            financing = Financing(
+                project=project, kind=spec.kind, amount=spec.amount, awarded_on=item.financed_on
+            )
+            schedule = []
+            if spec.kind == FinancingKind.LOAN:
+                financing.grace_months = spec.grace_months
+                financing.instalments = spec.instalments
+                financing.first_due_on = add_months(item.financed_on, spec.grace_months + 1)
+                financing.outstanding = spec.amount
+                schedule = loan_schedule(
+                    spec.amount, item.currency, spec.instalments, financing.first_due_on
+                )
+                financing.oldest_unpaid_due_on = schedule[0][1]
+            financings.append(financing)
+            schedules.append(schedule)
+    financings = bulk_create_with_history(
+        financings, Financing, batch_size=500, default_user=user, default_change_reason=reason
+    )
+    Instalment.objects.bulk_create(
+        (
+            Instalment(financing=financing, number=n, due_on=due, amount=value)
+            for financing, schedule in zip(financings, schedules, strict=True)
+            for n, due, value in schedule
+        ),
+        batch_size=2000,
+    )
+    return saved
+
+
+@dataclass
+class ImportedRepayment:
+    financing: Financing
+    paid_on: datetime.date
+    amount: Decimal
+
+
+def repayment_import_check(
+    *, user, organisation, rows: list[dict], numbers=None, owed: dict | None = None
+) -> list[ImportedRepayment]:
+    """Check repayments brought in from another record, without writing, each with the rules
+    of ``repayment_record`` (a loan of a project of ``organisation`` in the user's scope, whose
+    role records repayments there; more than zero; not more than the loan still owes; not before
+    the award nor in the future).
+
+    ``rows``: mappings with project (its code), loan (which of the project's loans, from 1 in
+    the order awarded; may be left out when it has one), financing_kind (when given: only loans
+    are repaid), paid_on and amount. ``owed`` carries what each loan still owes from one batch
+    of rows to the next (a file is checked in batches); a loan not in it starts from its
+    outstanding amount. Returns the repayments for ``repayment_import_write``, or a
+    ProjectError keyed "<row>:<field>"."""
+    scope = scope_for(user)
+    owed = {} if owed is None else owed
+    labelled = enumerate(rows, start=1) if numbers is None else zip(numbers, rows, strict=True)
+    codes = {str(row.get("project") or "").strip() for row in rows} - {""}
+    projects = {
+        p.code: p
+        for p in Project.objects.visible_to(user)
+        .filter(organisation=organisation, code__in=codes)
+        .only("pk", "code", "organisation_id", "territory_id", "currency")
+    }
+    loans: dict[int, list[Financing]] = defaultdict(list)
+    for financing in Financing.objects.filter(
+        project__in=[p.pk for p in projects.values()], kind=FinancingKind.LOAN
+    ).order_by("pk"):
+        loans[financing.project_id].append(financing)
+    checked: list[ImportedRepayment] = []
+    errors: dict[str, list] = {}
+    for number, row in labelled:
+        try:
+            code = str(row.get("project") or "").strip()
+            project = projects.get(code)
+            if project is None:
+                raise ProjectError(
+                    {
+                        "project": _(
+                            "No project of %(organisation)s in your scope has the code %(code)s."
+                        )
+                        % {"organisation": organisation, "code": code}
+                        if code
+                        else _("Give the project's code.")
+                    }
+                )
+            if not scope.can_act_for(
+                project.organisation_id, ROLES_WORKING_PROJECTS, project.territory_id
+            ):
+                raise AccessDenied(
+                    {"project": _("Your role does not allow recording repayments here.")}
+                )
+            if row.get("financing_kind") not in (None, "", FinancingKind.LOAN):
+                raise ProjectError({"financing": _("Only loans are repaid.")})
+            found = loans.get(project.pk, [])
+            which = row.get("loan")
+            if not found:
+                raise ProjectError({"financing": _("This project has no loan.")})
+            if which is None and len(found) > 1:
+                raise ProjectError(
+                    {
+                        "financing": _(
+                            "This project has %(count)d loans: say which one, such as loan 2."
+                        )
+                        % {"count": len(found)}
+                    }
+                )
+            if which is not None and not 1 <= which <= len(found):
+                raise ProjectError(
+                    {
+                        "financing": _("This project has %(count)d loans only.")
+                        % {"count": len(found)}
+                    }
+                )
+            financing = found[(which or 1) - 1]
+            paid_on = row.get("paid_on")
+            if paid_on is None:
+                raise ProjectError({"paid_on": _("This field is required.")})
+            left = owed.setdefault(financing.pk, financing.outstanding)
+            amount = _check_repayment(financing, project.currency, row.get("amount"), paid_on, left)
+        except DomainError as error:
+            for name, messages in error.message_dict.items():
+                errors.setdefault(f"{number}:{name}", []).extend(messages)
+            continue
+        owed[financing.pk] = left - amount
+        checked.append(ImportedRepayment(financing=financing, paid_on=paid_on, amount=amount))
+    if errors:
+        raise ProjectError(errors)
+    return checked
+
+
+@transaction.atomic
+def repayment_import_write(
+    *, user, repayments: list[ImportedRepayment], reason: str = "imported"
+) -> list[Repayment]:
+    """Write repayments returned by ``repayment_import_check`` as ``repayment_record`` does,
+    in bulk: each allocated to the loan's oldest unpaid instalments first, the loan's
+    ``outstanding`` and ``oldest_unpaid_due_on`` brought up to date, a receipt each."""
+    ids = sorted({item.financing.pk for item in repayments})
+    loans = {f.pk: f for f in Financing.objects.select_for_update().filter(pk__in=ids)}
+    unpaid: dict[int, list[Instalment]] = defaultdict(list)
+    for instalment in (
+        Instalment.objects.select_for_update()
+        .filter(financing_id__in=ids, paid__lt=F("amount"))
+        .order_by("financing_id", "-number")
+    ):
+        unpaid[instalment.financing_id].append(instalment)  # the oldest last: popped first
+    sequence = dict(
+        Repayment.objects.filter(financing_id__in=ids)
+        .values("financing_id")
+        .annotate(n=Count("pk"))
+        .values_list("financing_id", "n")
+    )
+    changed: dict[int, Instalment] = {}
+    made = []
+    for item in repayments:
+        loan = loans[item.financing.pk]
+        if item.amount > loan.outstanding:  # checked against an older state of the loan
+            raise ProjectError(
+                {
+                    "amount": _("This is more than the loan still owes (%(owed)s).")
+                    % {"owed": loan.outstanding}
+                }
+            )
+        left, queue = item.amount, unpaid[loan.pk]
+        while left > 0 and queue:
+            instalment = queue[-1]
+            part = min(left, instalment.amount - instalment.paid)
+            instalment.paid += part
+            left -= part
+            changed[instalment.pk] = instalment
+            if instalment.paid == instalment.amount:
+                queue.pop()
+        loan.outstanding -= item.amount
+        loan.oldest_unpaid_due_on = queue[-1].due_on if queue else None
+        sequence[loan.pk] = sequence.get(loan.pk, 0) + 1
+        made.append(
+            Repayment(
+                financing=loan,
+                paid_on=item.paid_on,
+                amount=item.amount,
+                receipt=f"R{loan.pk}-{sequence[loan.pk]:03d}-{secrets.token_hex(2).upper()}",
+                recorded_by=user,
+            )
+        )
+    Instalment.objects.bulk_update(list(changed.values()), ["paid"], batch_size=1000)
+    made = bulk_create_with_history(
+        made, Repayment, batch_size=1000, default_user=user, default_change_reason=reason
+    )
+    bulk_update_with_history(
+        list(loans.values()),
+        Financing,
+        ["outstanding", "oldest_unpaid_due_on"],
+        batch_size=1000,
+        default_user=user,
+        default_change_reason="repayment",
+    )
+    return made
