@@ -68,6 +68,10 @@ def field_label(field: str) -> str:
     return str(Person._meta.get_field(field).verbose_name)
 
 
+# Written left to right whatever the page's direction (a phone read in an Arabic page).
+LEFT_TO_RIGHT = frozenset({"phone", "email", "document_number"})
+
+
 @dataclass
 class Row:
     field: str
@@ -82,6 +86,10 @@ class Row:
     @property
     def one_side(self) -> bool:
         return bool(self.a) != bool(self.b)
+
+    @property
+    def ltr(self) -> bool:
+        return self.field in LEFT_TO_RIGHT
 
 
 def pair_rows(pair: DuplicatePair) -> list[Row]:
@@ -102,7 +110,12 @@ def pair_rows(pair: DuplicatePair) -> list[Row]:
 def recorded_values(merge: PersonMerge) -> list[dict]:
     names = _territory_names([merge.other_values.get("residence")])
     return [
-        {"field": f, "label": field_label(f), "value": display_value(f, v, names)}
+        {
+            "field": f,
+            "label": field_label(f),
+            "value": display_value(f, v, names),
+            "ltr": f in LEFT_TO_RIGHT,
+        }
         for f, v in merge.other_values.items()
         if f in MERGE_FIELDS
     ]
@@ -111,7 +124,12 @@ def recorded_values(merge: PersonMerge) -> list[dict]:
 def filled_values(merge: PersonMerge) -> list[dict]:
     names = _territory_names([merge.filled.get("residence")])
     return [
-        {"field": f, "label": field_label(f), "value": display_value(f, v, names)}
+        {
+            "field": f,
+            "label": field_label(f),
+            "value": display_value(f, v, names),
+            "ltr": f in LEFT_TO_RIGHT,
+        }
         for f, v in merge.filled.items()
         if f in MERGE_FIELDS
     ]
