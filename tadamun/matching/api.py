@@ -12,6 +12,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from tadamun.api.pagination import Pagination
 from tadamun.api.serializers import StrictModelSerializer
 from tadamun.organisations.models import Organisation
 from tadamun.registry.models import Person
@@ -197,6 +198,11 @@ class DuplicateRunViewSet(
         )
 
 
+class PairPagination(Pagination):
+    # A search writes its pairs best first: in the order of their ids.
+    ordering = "pk"
+
+
 @extend_schema_view(
     list=extend_schema(
         parameters=[
@@ -209,9 +215,10 @@ class DuplicatePairViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Pairs of people found probably the same, limited to pairs whose two people the caller
-    may see now; in each search, best first."""
+    may see now; in each search (filter with ``run``), best first."""
 
     serializer_class = DuplicatePairSerializer
+    pagination_class = PairPagination
 
     def get_queryset(self):
         pairs = DuplicatePair.objects.visible_to(self.request.user).select_related(

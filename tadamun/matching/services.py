@@ -93,6 +93,7 @@ def _require_merge_rights(user, people: list[Person]) -> None:
 
 MIN_THRESHOLD = 0.05
 MAX_THRESHOLD = 0.99
+STALE_AFTER = datetime.timedelta(hours=12)
 
 
 def duplicate_run_start(
@@ -124,8 +125,11 @@ def duplicate_run_start(
                     % {"low": MIN_THRESHOLD, "high": MAX_THRESHOLD}
                 }
             )
+        # A search left unfinished (a worker stopped) blocks the next one for a while only.
         busy = DuplicateRun.objects.unscoped("one search at a time").filter(
-            organisation=organisation, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+            organisation=organisation,
+            status__in=[RunStatus.QUEUED, RunStatus.RUNNING],
+            created_at__gte=timezone.now() - STALE_AFTER,
         )
         if busy.exists():
             raise MatchingError(
