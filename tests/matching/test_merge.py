@@ -222,6 +222,7 @@ def test_the_kept_person_page_shows_the_other_values_and_the_merged_one_points_t
     assert "Other values recorded at merge" in html
     assert "Cité Ennour" in html
     assert reverse("matching:merge_detail", args=[merge.pk]) in html
+    assert f"Record {w.dup.pk} merged into this one" in html  # in the timeline
     # The archived record (org_a still holds it) says where it went.
     page = client.get(reverse("registry:person_detail", args=[w.dup.pk]))
     assert 'data-testid="merged-into"' in page.content.decode()

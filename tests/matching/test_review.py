@@ -76,6 +76,14 @@ def test_a_run_keeps_only_pairs_whose_two_people_the_coordinator_sees(w):
     assert _pair_ids(run) == {_ordered(w.p_jendouba, w.dup), _ordered(w.p_empoli, w.dup_empoli)}
 
 
+def test_the_api_lists_a_search_s_pairs_best_first(w, api_for):
+    run = services.duplicate_run_start(user=w.operator)
+    pairs = api_for(w.operator).get("/api/v1/duplicate-pairs/", {"run": run.pk}).json()
+    probabilities = [p["probability"] for p in pairs["results"]]
+    assert len(probabilities) == 2
+    assert probabilities == sorted(probabilities, reverse=True)
+
+
 def test_only_coordinators_start_a_run(w):
     for persona in ("desk_a", "viewer_a", "caseworker_b", "nobody"):
         with pytest.raises(AccessDenied):
