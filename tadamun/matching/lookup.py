@@ -10,31 +10,39 @@ desk")``), in any script and spelling, and tells the user only what they may kno
   name;
 * a record the user may not see comes with the names of the organisations holding it
   (``PersonShare``) to contact, and only when it is a *likely* match (``LIKELY``);
-* each with its score (the model's probability, two decimals), and nothing else: no date,
-  no place, no phone, no id.
+* each with its score (the model's probability, rounded down to two decimals), and nothing
+  else: no date, no place, no phone, no id.
 
 Users who cannot register people (viewers, trainers, controllers, people without a role)
-get nothing: the lookup is for the desk.
+get nothing: the lookup is for the desk (``may_look_up``). Because it reads the whole
+registry, its callers record who looked up, when and how many candidates it answered
+(``registry.services.person_lookup_record``; the desk does, once a minute per user).
 
 Archived people are not candidates. A name still being typed ("Trab") counts as the
 candidate's name it begins.
 
-How candidates are found (``docs/decisions/0004-matching.md``):
+How candidates are found (``docs/decisions/0004-matching.md``): through the registry's
+``PersonMatchKey`` (``keys.match_keys`` of each person, written by the registry's services
+beside the name keys): one index range on the skeletons of the typed names (``n:`` keys, a
+family name being typed is a prefix), narrowed to the years around the one typed for a
+common name (``y:`` keys) and widened by the date typed (``d:`` keys). Figures at 1M people
+are in ``bench/README.md`` ("Typing-time lookup"; ``bench/matching_lookup.py``).
 
-* when the registry has the proposed ``PersonMatchKey`` table (``keys.match_keys`` per
-  person), one index range on the skeletons of the typed names, narrowed to the years around
-  the one typed for a common name and widened by the date typed (p95 36 ms at 1M people);
-* until then, through the registry's ``PersonNameKey`` (name words folded to ASCII by
-  anyascii): a catalogue kept in memory maps the skeleton of every distinct key (``keys.
-  folded_key_skeletons``) to the keys having it, built once per process from the ``(key,
-  person)`` index and topped up with the keys added since (by id); the typed names become
-  skeletons, the catalogue gives their stored spellings, and the database the people holding
-  a spelling of each name, either way round (p95 186 ms at 1M people: common names make
-  large intersections).
+The earlier way, through the registry's ``PersonNameKey`` (name words folded to ASCII by
+anyascii), stays beside it for comparison (``_NameKeyIndex``; the tests and
+``bench/matching_speed.py`` run both): a catalogue kept in memory maps the skeleton of
+every distinct key (``keys.folded_key_skeletons``) to the keys having it; the typed names
+become skeletons, the catalogue gives their stored spellings, and the database the people
+holding a spelling of each name, either way round. It is only used when ``PersonMatchKey``
+is not installed, and is much slower on common names (they make large intersections).
 
 The candidates are read with the fields the comparison needs and scored with
 ``compare.score`` (model ``compare.DEFAULT_PARAMETERS`` unless one is given), the prior being
 one in the registry's size and agreement on a name weighed by how many people hold it.
+
+``registered_matches(records)`` is the same search for many people at once, names known in
+full (the import's preview): the people of the whole registry likely to be each of them,
+with no disclosure rule of its own (its caller reports only ids and organisations).
 """
 
 from __future__ import annotations
@@ -51,11 +59,19 @@ from dataclasses import dataclass, field
 from django.db import connections, router
 from django.db.models import Max, Q
 
-from .compare import DEFAULT_PARAMETERS, Parameters, score
+from .compare import DEFAULT_PARAMETERS, Parameters, Scorer, score
 from .keys import Features, PersonRecord, features, folded_key_skeletons, typed_match_keys
 from .phonetic import is_particle, latin_letters, name_tokens, skeleton, token_skeleton
 
-__all__ = ["LIKELY", "POSSIBLE", "Candidate", "person_candidates", "reset_catalogue"]
+__all__ = [
+    "LIKELY",
+    "POSSIBLE",
+    "Candidate",
+    "may_look_up",
+    "person_candidates",
+    "registered_matches",
+    "reset_catalogue",
+]
 
 LIKELY = 0.5  # a record the user cannot see is mentioned from this probability on
 POSSIBLE = 0.05  # a record the user can see is shown from this probability on
@@ -238,7 +254,8 @@ _FIELDS = (
 )
 
 
-def _may_look_up(user) -> bool:
+def may_look_up(user) -> bool:
+    """Whether ``user`` may look the registry up for duplicates: those who register people."""
     from tadamun.access.scope import scope_for
 
     scope = scope_for(user)
@@ -395,7 +412,7 @@ def person_candidates(
     disclosing only what ``user`` may know (see the module docstring)."""
     from tadamun.registry.models import Person, PersonShare
 
-    if not _may_look_up(user) or not (given_name or "").strip() and not (family_name or "").strip():
+    if not may_look_up(user) or not (given_name or "").strip() and not (family_name or "").strip():
         return []
     parameters = parameters or DEFAULT_PARAMETERS
     typed_record = PersonRecord(
@@ -464,4 +481,123 @@ def person_candidates(
             out.append(Candidate(score=rounded, visible=False, organisations=tuple(holders_of[pk])))
         if len(out) >= limit:
             break
+    return out
+
+
+# --- Many people at once (the import's preview) ---------------------------------------------
+
+KEYS_PER_QUERY = 500
+IDS_PER_QUERY = 900
+
+
+def _holders_count(keys, wanted: set[str]) -> dict[str, int]:
+    """How many people hold each key of ``wanted`` (none: absent)."""
+    from django.db.models import Count
+
+    counts: dict[str, int] = {}
+    ordered = sorted(wanted)
+    for start in range(0, len(ordered), KEYS_PER_QUERY):
+        chunk = ordered[start : start + KEYS_PER_QUERY]
+        rows = keys.filter(key__in=chunk).values("key").annotate(n=Count("person_id"))
+        counts.update((row["key"], row["n"]) for row in rows.order_by())
+    return counts
+
+
+def _holders(keys, wanted: set[str]) -> dict[str, list[int]]:
+    """The people holding each key of ``wanted``."""
+    found: dict[str, list[int]] = {}
+    ordered = sorted(wanted)
+    for start in range(0, len(ordered), KEYS_PER_QUERY):
+        chunk = ordered[start : start + KEYS_PER_QUERY]
+        for key, pk in keys.filter(key__in=chunk).values_list("key", "person_id"):
+            found.setdefault(key, []).append(pk)
+    return found
+
+
+def registered_matches(
+    records: list[PersonRecord | Features],
+    *,
+    threshold: float = LIKELY,
+    limit: int = 5,
+    parameters: Parameters | None = None,
+) -> list[list[tuple[float, int, int]]]:
+    """For each record, the people of the whole registry (archived ones left out) who are
+    likely the same person: ``(probability, person id, id of the organisation that registered
+    them)``, best first, ``limit`` at most, probability at least ``threshold``.
+
+    The search of ``person_candidates`` for names known in full: the ``n:`` keys of the
+    names (exact, either order) when at most ``CANDIDATES`` people hold them, else, for a
+    record with a year of birth, the ``y:`` keys of the years around it; and the ``d:`` keys of
+    its date of birth. Candidates are scored with the same model, prior (one in the registry's
+    size) and weight of each name by how many people hold it. It discloses nothing by itself:
+    the caller decides what the user may read of a person. Records may be given as their
+    ``keys.features`` already computed."""
+    from tadamun.registry.models import Person
+
+    model = _match_key_model()
+    out: list[list[tuple[float, int, int]]] = [[] for _ in records]
+    if model is None or not records:
+        return out
+    parameters = parameters or DEFAULT_PARAMETERS
+    alias = router.db_for_read(Person)
+    keys = model.objects.using(alias)
+    people = Person.objects.unscoped("duplicate check of an import").using(alias)
+
+    typed = [r if isinstance(r, Features) else features(r) for r in records]
+    plans: list[tuple[set, set, set] | None] = []
+    counted: set[str] = set()
+    for f in typed:
+        if not (f.given.skeletons or f.family.skeletons):
+            plans.append(None)
+            continue
+        names, years, dates = typed_match_keys(f, years_around=YEARS_AROUND)
+        plans.append((names, years, dates))
+        counted |= names
+        counted.add(f"n:{f.name_pair}"[:60])
+    holders = _holders_count(keys, counted)
+
+    # The keys each record reads its candidates from.
+    reads: list[set[str]] = []
+    for f, plan in zip(typed, plans, strict=True):
+        if plan is None:
+            reads.append(set())
+            continue
+        names, years, dates = plan
+        read = set(dates)
+        held = sum(holders.get(k, 0) for k in names)
+        if 0 < held <= CANDIDATES:
+            read |= {k for k in names if holders.get(k)}
+        elif held and f.year is not None:
+            read |= years
+        reads.append(read)
+    holding = _holders(keys, set().union(*reads))
+    ids = sorted({pk for read in reads for key in read for pk in holding.get(key, ())})
+    if not ids:
+        return out
+
+    found: dict[int, tuple[Features, int]] = {}
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        chunk = ids[start : start + IDS_PER_QUERY]
+        rows = people.filter(archived_at__isnull=True, pk__in=chunk).values_list(
+            *_FIELDS, "organisation_id"
+        )
+        for row in rows:
+            found[row[0]] = (features(_record(row)), row[-1])
+
+    size = max(people.aggregate(last=Max("pk"))["last"] or 1, 1)
+    parameters = dataclasses.replace(parameters, prior=min(0.5, 1 / size))
+    pairs = {key[2:]: n / size for key, n in holders.items() if key.startswith("n:")}
+    scorer = Scorer(parameters, {"name_pair": pairs})
+    for index, (f, read) in enumerate(zip(typed, reads, strict=True)):
+        candidates = {pk for key in read for pk in holding.get(key, ())}
+        scored = []
+        for pk in candidates:
+            candidate = found.get(pk)
+            if candidate is None:
+                continue  # archived
+            probability = scorer.probability(f, candidate[0])
+            if probability >= threshold:
+                scored.append((probability, pk, candidate[1]))
+        scored.sort(key=lambda item: (-item[0], -item[1]))
+        out[index] = scored[:limit]
     return out

@@ -1,61 +1,31 @@
 """The typing-time lookup: it searches the whole registry and discloses only what the user may
-know (its id and name for a record the user may see; otherwise only who holds it)."""
+know (its id and name for a record the user may see; otherwise only who holds it); and the
+same search for many people at once (the import's preview)."""
 
 import dataclasses
 import datetime
 
 import pytest
-from django.db import connection, models
 
 from tadamun.matching import lookup
 from tadamun.matching.keys import PersonRecord, match_keys
-from tadamun.registry.models import Person
+from tadamun.registry import services
+from tadamun.registry.models import PersonMatchKey
 
 from .. import factories as f
 
 BORN = datetime.date(1990, 5, 17)  # the factories' date of birth
 
 
-class MatchKeyForTests(models.Model):  # noqa: DJ008
-    """The proposed PersonMatchKey, as a table that lives only inside a test's transaction."""
-
-    id = models.IntegerField(primary_key=True)
-    person_id = models.BigIntegerField()
-    key = models.CharField(max_length=60)
-
-    class Meta:
-        app_label = "matching_tests"
-        managed = False
-        db_table = "matching_test_match_key"
-
-
-@pytest.fixture(params=["name keys", "match keys"])
+@pytest.fixture(params=["match keys", "name keys"])
 def index(request, monkeypatch):
-    """Each test runs against the registry's PersonNameKey and against the proposed table."""
+    """Each test runs against the registry's PersonMatchKey (what the lookup uses) and
+    against its PersonNameKey (the earlier way, kept for comparison)."""
     if request.param == "name keys":
         monkeypatch.setattr(lookup, "_match_key_model", lambda: None)
-        yield request.param
-        return
-    request.getfixturevalue("db")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TABLE matching_test_match_key"
-            ' (id integer PRIMARY KEY, person_id bigint NOT NULL, "key" varchar(60) NOT NULL)'
-        )
-    monkeypatch.setattr(lookup, "_match_key_model", lambda: MatchKeyForTests)
-    yield request.param
-
-
-def _index_people():
-    """Fill the proposed table the way its service would (keys.match_keys)."""
-    if lookup._match_key_model() is None:
-        return
-    MatchKeyForTests.objects.all().delete()
-    rows = []
-    for person in Person.objects.unscoped("tests").filter(archived_at__isnull=True):
-        for key in sorted(match_keys(PersonRecord.from_person(person))):
-            rows.append(MatchKeyForTests(id=len(rows) + 1, person_id=person.pk, key=key))
-    MatchKeyForTests.objects.bulk_create(rows)
+    else:
+        assert lookup._match_key_model() is PersonMatchKey
+    return request.param
 
 
 def holder(organisation) -> str:
@@ -64,7 +34,6 @@ def holder(organisation) -> str:
 
 
 def candidates(user, given, family, **typed):
-    _index_people()
     return lookup.person_candidates(user=user, given_name=given, family_name=family, **typed)
 
 
@@ -173,3 +142,83 @@ def test_the_limit(world, index):
         f.person(world.org_a, world.jendouba, given_name="Salma", family_name="Trabelsi")
     found = candidates(world.desk_a, "Salma", "Trabelsi", birth_date=BORN, limit=3)
     assert len(found) == 3
+
+
+def test_people_registered_and_changed_through_the_services_are_found(world, index):
+    person = services.person_register(
+        user=world.desk_a,
+        organisation=world.org_a,
+        given_name="سعاد",
+        family_name="الماجري",
+        birth_date=datetime.date(1979, 8, 3),
+        residence=world.jendouba,
+    )
+    found = candidates(world.desk_a, "Souad", "Mejri", birth_year=1979)
+    assert [c.person_id for c in found][:1] == [person.pk]
+    services.person_update(user=world.desk_a, person=person, family_name="الغربي")
+    assert candidates(world.desk_a, "Souad", "Mejri", birth_year=1979) == []
+    assert [c.person_id for c in candidates(world.desk_a, "Souad", "Gharbi")][:1] == [person.pk]
+
+
+def test_the_keys_a_person_holds_are_those_of_match_keys(world):
+    stored = set(
+        PersonMatchKey.objects.filter(person=world.p_tabarka).values_list("key", flat=True)
+    )
+    assert stored == match_keys(PersonRecord.from_person(world.p_tabarka))
+    assert any(key.startswith("d:") and key.endswith("|19900517") for key in stored)
+
+
+# --- many people at once ------------------------------------------------------------------
+
+
+def test_registered_matches_across_scripts_swaps_typos_and_placeholder_dates(world):
+    records = [
+        PersonRecord(given_name="Mohamed", family_name="Ben Ali", birth_year=1990),
+        PersonRecord(given_name="Μοχάμεντ", family_name="Μπεν Αλί", birth_date=BORN),
+        PersonRecord(
+            given_name="Trabelsy", family_name="Salma", birth_date=datetime.date(1990, 1, 1)
+        ),
+        PersonRecord(given_name="Karim", family_name="Mejri", birth_date=datetime.date(1950, 2, 3)),
+        PersonRecord(given_name="Zacharias", family_name="Oxley", birth_year=1990),
+        PersonRecord(given_name="", family_name=""),
+    ]
+    found = lookup.registered_matches(records)
+    assert [[(pk, org) for _p, pk, org in matches] for matches in found] == [
+        [(world.p_tabarka.pk, world.org_a.pk)],
+        [(world.p_tabarka.pk, world.org_a.pk)],
+        [(world.p_jendouba.pk, world.org_a.pk)],
+        [],  # same names, another birth: not likely
+        [],
+        [],
+    ]
+    assert all(p >= lookup.LIKELY for matches in found for p, _pk, _org in matches)
+
+
+def test_registered_matches_leave_archived_people_out(world):
+    world.p_empoli.archived_at = world.p_empoli.created_at
+    world.p_empoli.save()
+    record = PersonRecord(given_name="Giulia", family_name="Rossi", birth_date=BORN)
+    assert lookup.registered_matches([record]) == [[]]
+
+
+def test_registered_matches_narrow_a_common_name_to_the_years_around(world, monkeypatch):
+    monkeypatch.setattr(lookup, "CANDIDATES", 2)
+    for year in (1960, 1970, 1989):
+        f.person(
+            world.org_b,
+            world.kef,
+            given_name="Salma",
+            family_name="Trabelsi",
+            birth_date=datetime.date(year, 3, 9),
+        )
+    record = PersonRecord(given_name="Salma", family_name="Trabelsi", birth_date=BORN)
+    (matches,) = lookup.registered_matches([record], threshold=0.0, limit=10)
+    # Three people hold the names, more than CANDIDATES: only those born within two years.
+    assert {pk for _p, pk, _org in matches} >= {world.p_jendouba.pk}
+    years = set(
+        type(world.p_jendouba)
+        .objects.unscoped()
+        .filter(pk__in=[pk for _p, pk, _org in matches])
+        .values_list("birth_date__year", flat=True)
+    )
+    assert years <= {1989, 1990}
