@@ -1,10 +1,19 @@
 """Likely duplicates of the people in an import file, in the file and in the whole registry.
 
-One function, ``likely_duplicates``, so that a better matching engine (across scripts and
-spellings) can take its place without the import noticing. The check here is simple and uses
-the indexes the name search uses: a row is a likely duplicate of a person born the same year
-who holds every folded name key of the row (PersonNameKey), and of an earlier row of the file
-with the same keys and year.
+One function, ``likely_duplicates``, with the matching engine (``tadamun.matching``) behind
+it, so that names match across scripts and spellings (a row "Mohamed Ben Ali", 1985, is
+likely محمد بن علي born in 1985), swapped, with a typo, and with 1 January or a year for a
+date of birth:
+
+* **in the registry**: ``matching.lookup.registered_matches``, the search of the desk's
+  lookup for names known in full (the registry's ``PersonMatchKey`` index, the same model
+  and prior), keeping people scored ``lookup.LIKELY`` or more;
+* **in the file**: rows sharing a match key (``matching.keys.match_keys``: both names and
+  the year, or one name and the full date) are scored against each other with
+  ``matching.compare``; a row is a likely duplicate of an earlier row scored ``LIKELY`` or
+  more. The prior is that of a registry the size of the file, never above its value at
+  ``MIN_TRAINING_RECORDS`` rows (as the batch job does for small registries), and names are
+  weighed by how many rows hold them only from that size on.
 
 The whole registry is searched, whoever may see it: the report keeps only the person's id and
 the organisation that registered them, and the pages and the API show a person's name only to
@@ -12,81 +21,110 @@ someone who may see that person (``report_duplicates`` in services.py); anyone e
 "already registered by <organisation>".
 """
 
-from collections import defaultdict
+import dataclasses
+from collections import Counter, defaultdict
 
-from django.db.models import Q
-
-from tadamun.registry.models import Person, PersonNameKey
-from tadamun.registry.names import name_keys
-
-from .kinds import chunked
+from tadamun.matching.compare import DEFAULT_PARAMETERS, DEFAULT_PARAMETERS_RECORDS, Scorer
+from tadamun.matching.keys import PersonRecord, features, match_keys
+from tadamun.matching.lookup import LIKELY, registered_matches
 
 MATCHES_PER_ROW = 5
-_CHUNK = 500
+ROWS_PER_KEY = 50  # earlier rows sharing a key a row is compared with, at most
 
 
-def _year(row: dict) -> int | None:
-    born = row.get("birth_date")
-    return getattr(born, "year", None) or row.get("birth_year") or None
+def _text(row: dict, name: str) -> str:
+    value = row.get(name)
+    return "" if value is None else str(value)
+
+
+def _record(row: dict) -> PersonRecord:
+    birth_date = row.get("birth_date")
+    birth_year = row.get("birth_year")
+    residence = row.get("residence")
+    return PersonRecord(
+        given_name=_text(row, "given_name"),
+        family_name=_text(row, "family_name"),
+        given_name_latin=_text(row, "given_name_latin"),
+        family_name_latin=_text(row, "family_name_latin"),
+        birth_date=birth_date if hasattr(birth_date, "year") else None,
+        birth_year=birth_year if isinstance(birth_year, int) else None,
+        sex=_text(row, "sex"),
+        phone=_text(row, "phone"),
+        residence=getattr(residence, "pk", residence),
+        document_number=_text(row, "document_number"),
+        address=_text(row, "address"),
+    )
+
+
+def _file_scorer(typed: list) -> Scorer:
+    from tadamun.matching.batch import MIN_TRAINING_RECORDS  # DuckDB: only when needed
+
+    rows = len(typed)
+    prior = DEFAULT_PARAMETERS.prior * DEFAULT_PARAMETERS_RECORDS / max(rows, MIN_TRAINING_RECORDS)
+    parameters = dataclasses.replace(DEFAULT_PARAMETERS, prior=min(prior, 0.5))
+    frequencies = None
+    if rows >= MIN_TRAINING_RECORDS:
+        pairs = Counter(f.name_pair for f in typed if f is not None)
+        frequencies = {"name_pair": {pair: n / rows for pair, n in pairs.items()}}
+    return Scorer(parameters, frequencies)
+
+
+def _in_file(numbers: list[int], typed: list) -> dict[int, list[tuple[float, int]]]:
+    """For each row, the earlier rows likely to be the same person, best first."""
+    scorer = _file_scorer(typed)
+    sharing: dict[str, list[int]] = defaultdict(list)  # key: indexes of the rows holding it
+    for index, f in enumerate(typed):
+        if f is None:
+            continue
+        for key in match_keys(f):
+            # Both names and the year (or no year), or one name and the full date: rows with
+            # only the names in common and years far apart are not compared.
+            if key.startswith(("y:", "d:")):
+                sharing[key].append(index)
+    earlier: dict[int, set[int]] = defaultdict(set)
+    for indexes in sharing.values():
+        for position, index in enumerate(indexes[1:], start=1):
+            earlier[index].update(indexes[max(0, position - ROWS_PER_KEY) : position])
+    found: dict[int, list[tuple[float, int]]] = {}
+    for index, others in earlier.items():
+        scored = []
+        for other in others:
+            probability = scorer.probability(typed[index], typed[other])
+            if probability >= LIKELY:
+                scored.append((probability, numbers[other]))
+        if scored:
+            scored.sort(key=lambda item: (-item[0], item[1]))
+            found[numbers[index]] = scored
+    return found
 
 
 def likely_duplicates(user, rows: list[dict]) -> dict[int, list[dict]]:
     """``rows``: mappings with "row" (the row number) and the person's fields (given_name,
-    family_name, given_name_latin, family_name_latin, birth_date, birth_year).
+    family_name, given_name_latin, family_name_latin, birth_date, birth_year, sex, phone,
+    residence ...).
 
-    Returns, for each row with likely duplicates, up to five matches: ``{"row": n}`` for an
-    earlier row of the file, ``{"person": id, "organisation": id}`` for a registered person.
+    Returns, for each row with likely duplicates, up to five matches: ``{"person": id,
+    "organisation": id}`` for a registered person, then ``{"row": n}`` for an earlier row of
+    the file, each kind best first.
     """
-    signatures: dict[int, tuple[frozenset, int]] = {}
+    numbers: list[int] = []
+    records: list[PersonRecord] = []
     for row in rows:
-        keys = frozenset(
-            name_keys(
-                *(
-                    str(row.get(name) or "")
-                    for name in (
-                        "given_name",
-                        "family_name",
-                        "given_name_latin",
-                        "family_name_latin",
-                    )
-                )
-            )
-        )
-        year = _year(row)
-        if keys and isinstance(year, int):
-            signatures[row["row"]] = (keys, year)
+        record = _record(row)
+        if not (record.given_name.strip() or record.family_name.strip()):
+            continue
+        numbers.append(row["row"])
+        records.append(record)
+    typed = [features(record) for record in records]
+    usable = [f if (f.given.skeletons or f.family.skeletons) else None for f in typed]
 
-    found: dict[int, list[dict]] = defaultdict(list)
-    first_row: dict[tuple[frozenset, int], int] = {}
-    for number, signature in signatures.items():
-        earlier = first_row.setdefault(signature, number)
-        if earlier != number:
-            found[number].append({"row": earlier})
+    registered = registered_matches(typed, threshold=LIKELY, limit=MATCHES_PER_ROW)
+    in_file = _in_file(numbers, usable)
 
-    for chunk in chunked(signatures.items(), _CHUNK):
-        # The longest key of a row is the likeliest to be rare: it finds the candidates through
-        # the (key, person) index, and the person's other keys confirm them.
-        drivers = {number: max(sorted(keys), key=len) for number, (keys, _year) in chunk}
-        years = {year for _number, (_keys, year) in chunk}
-        candidates = (
-            Person.objects.unscoped("likely duplicates: discloses the registering organisation")
-            .filter(name_keys__key__in=set(drivers.values()))
-            # The services keep the year beside the date; older records may hold the date only.
-            .filter(Q(birth_year__in=years) | Q(birth_date__year__in=years))
-            .values_list("pk", "name_keys__key", "birth_year", "birth_date", "organisation_id")
-        )
-        by_key: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
-        for pk, key, year, born, organisation_id in candidates:
-            by_key[(key, born.year if born else year)].append((pk, organisation_id))
-        person_ids = {pk for holders in by_key.values() for pk, _org in holders}
-        keys_of: dict[int, set[str]] = defaultdict(set)
-        for ids in chunked(sorted(person_ids), 900):
-            for pk, key in PersonNameKey.objects.filter(person_id__in=ids).values_list(
-                "person_id", "key"
-            ):
-                keys_of[pk].add(key)
-        for number, (keys, year) in chunk:
-            for pk, organisation_id in sorted(by_key.get((drivers[number], year), [])):
-                if keys <= keys_of[pk] and len(found[number]) < MATCHES_PER_ROW:
-                    found[number].append({"person": pk, "organisation": organisation_id})
-    return {number: matches for number, matches in found.items() if matches}
+    found: dict[int, list[dict]] = {}
+    for number, matches in zip(numbers, registered, strict=True):
+        entries = [{"person": pk, "organisation": org} for _p, pk, org in matches]
+        entries += [{"row": other} for _p, other in in_file.get(number, [])]
+        if entries:
+            found[number] = entries[:MATCHES_PER_ROW]
+    return found
