@@ -1,4 +1,6 @@
+import contextlib
 import datetime
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,10 +20,12 @@ from tadamun.core.views_helpers import (
     history_rows,
     paginate,
     show_domain_error,
+    text_param,
 )
+from tadamun.matching.lookup import may_look_up, person_candidates
 from tadamun.organisations.models import Organisation
+from tadamun.registry import services as registry_services
 from tadamun.registry.models import Person
-from tadamun.registry.selectors import person_list
 
 from . import selectors, services
 from .forms import (
@@ -120,12 +124,72 @@ def caseload(request):
     )
 
 
+# What the desk types to look the person up (GET parameters), and how long each may be.
+LOOKUP_FIELDS = {
+    "given_name": 150,
+    "family_name": 150,
+    "birth_date": 10,
+    "birth_year": 4,
+    "phone": 40,
+}
+
+
+def _typed_lookup(request) -> dict[str, str]:
+    return {name: text_param(request, name, limit) for name, limit in LOOKUP_FIELDS.items()}
+
+
+def _typed_birth(typed: dict) -> tuple[datetime.date | None, int | None]:
+    """The date or year of birth typed, when they make one (anything else is left out)."""
+    today = timezone.localdate()
+    born = None
+    with contextlib.suppress(ValueError):
+        born = datetime.date.fromisoformat(typed["birth_date"])
+    if born is not None and not datetime.date(1900, 1, 1) <= born <= today:
+        born = None
+    year = int(typed["birth_year"]) if typed["birth_year"].isdecimal() else None
+    if year is not None and not 1900 <= year <= today.year:
+        year = None
+    return born, year
+
+
+def _intake_candidates(request, typed: dict) -> list[dict]:
+    """Possible matches of the person at the desk in the whole registry, as the user may know
+    them (``matching.lookup.person_candidates``); the lookup is recorded (who, when, how many)."""
+    if not (typed["given_name"].strip() or typed["family_name"].strip()):
+        return []
+    if not may_look_up(request.user):
+        return []
+    born, year = _typed_birth(typed)
+    found = person_candidates(
+        user=request.user,
+        given_name=typed["given_name"],
+        family_name=typed["family_name"],
+        birth_date=born,
+        birth_year=year,
+        phone=typed["phone"],
+    )
+    shown = [c.person_id for c in found if c.visible]
+    registry_services.person_lookup_record(
+        user=request.user, shown=len(shown), hidden=len(found) - len(shown)
+    )
+    people = Person.objects.visible_to(request.user).select_related("residence").in_bulk(shown)
+    rows = []
+    for candidate in found:
+        person = people.get(candidate.person_id) if candidate.visible else None
+        if candidate.visible and person is None:
+            continue  # archived or gone since the lookup
+        rows.append(
+            {"candidate": candidate, "person": person, "percent": int(candidate.score * 100)}
+        )
+    return rows
+
+
 @login_required
 def intake(request):
-    """The desk: look the person up first, then record the visit (and open a case)."""
+    """The desk: look the person up first (across the whole registry, in any script), then
+    record the visit against the person chosen (and open a case)."""
     desks = _desks_for(request.user)
-    query = request.GET.get("q", "")[:200]
-    people = list(person_list(user=request.user, search=query)[:10]) if len(query) > 1 else []
+    typed = _typed_lookup(request)
     person = None
     if request.GET.get("person"):
         person = get_visible_or_404(
@@ -164,7 +228,15 @@ def intake(request):
     return render(
         request,
         template,
-        {"form": form, "people": people, "q": query, "person": person, "has_desk": desks.exists()},
+        {
+            "form": form,
+            "candidates": _intake_candidates(request, typed),
+            "typed": typed,
+            "typed_query": urlencode({k: v for k, v in typed.items() if v}),
+            "looked_up": bool(typed["given_name"].strip() or typed["family_name"].strip()),
+            "person": person,
+            "has_desk": desks.exists(),
+        },
     )
 
 

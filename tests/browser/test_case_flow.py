@@ -60,16 +60,17 @@ def test_a_case_goes_from_the_desk_to_the_partner_and_back(cases_world, page, si
     with page.expect_response(
         lambda r: (
             urlsplit(r.url).path == "/cases/intake/"
-            and parse_qs(urlsplit(r.url).query).get("q") == ["mohamed ben ali"]
+            and parse_qs(urlsplit(r.url).query).get("family_name") == ["ben ali"]
             and r.request.headers.get("hx-request") == "true"
         )
     ):
-        page.locator("#intake-q").press_sequentially("mohamed ben ali", delay=20)
+        page.locator("#intake-given").fill("mohamed")
+        page.locator("#intake-family").press_sequentially("ben ali", delay=20)
     expect(candidates.locator("li")).to_have_count(1)
     expect(candidates).to_contain_text("محمد بن علي")
     expect(candidates).to_contain_text("1990")
     with page.expect_navigation():
-        candidates.get_by_role("link", name="This person").click()
+        candidates.get_by_role("link", name="This is the person").click()
     expect(page.get_by_test_id("intake-person")).to_have_text("محمد بن علي")
     page.get_by_label("Desk").select_option(label="Jendouba job desk")
     page.get_by_label("Reason for coming").fill("Looking for work in hotels")

@@ -427,7 +427,7 @@ def test_pages_about_a_person_outside_the_scope_are_not_found(client_for, record
 
 @pytest.mark.parametrize(
     "query,status",
-    [("person=abc", 404), ("person=99999999", 404), ("person=%00", 400), ("q=%00", 400)],
+    [("person=abc", 404), ("person=99999999", 404), ("person=%00", 400), ("given_name=%00", 400)],
 )
 def test_a_malformed_person_at_the_desk_is_not_found_or_a_bad_request(
     client_for, records, query, status
@@ -638,15 +638,18 @@ def test_the_cases_pages_answer_every_persona(client_for, records, persona):
 def test_the_desk_finds_a_person_across_scripts(client_for, records):
     """p_tabarka is registered as محمد بن علي: the Latin spelling finds them."""
     w = records.world
-    response = client_for(w.desk_a).get("/cases/intake/?q=mohamed+ben", HTTP_HX_REQUEST="true")
+    response = client_for(w.desk_a).get(
+        "/cases/intake/?given_name=mohamed&family_name=ben+ali", HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200
-    assert [p.pk for p in response.context["people"]] == [w.p_tabarka.pk]
+    assert [r["person"].pk for r in response.context["candidates"]] == [w.p_tabarka.pk]
     assert "محمد بن علي" in response.content.decode()
 
 
 def test_the_desk_finds_nobody_outside_its_scope(client_for, records):
-    response = client_for(records.world.desk_a).get("/cases/intake/?q=karim")
-    assert response.context["people"] == []
+    response = client_for(records.world.desk_a).get("/cases/intake/?given_name=karim")
+    assert [r for r in response.context["candidates"] if r["candidate"].visible] == []
+    assert "Mejri" not in response.content.decode()
 
 
 def test_a_desk_operator_records_a_visit_at_the_desk_page(client_for, records):
