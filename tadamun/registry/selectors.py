@@ -4,10 +4,11 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from tadamun.access.scope import scope_for
+from tadamun.accounts.models import Membership, Role
 from tadamun.organisations.models import Organisation
 from tadamun.territories.models import Territory
 
-from .models import Group, Person, PersonNameKey
+from .models import Group, Person, PersonLookupLog, PersonNameKey
 from .names import search_tokens
 
 # A word typed in the search box matches the people holding a name key that starts with it.
@@ -127,3 +128,25 @@ def editing_organisations(user) -> QuerySet:
     if scope.is_operator:
         return Organisation.objects.active()
     return Organisation.objects.active().filter(pk__in=scope.editing_organisation_ids())
+
+
+def person_lookup_log(*, user) -> QuerySet:
+    """The registry lookups a coordinator may review: those made for an organisation of their
+    network, or by someone working for one (the platform operator reviews all); newest first.
+    Nobody else reviews any."""
+    scope = scope_for(user)
+    logs = PersonLookupLog.objects.select_related("user", "organisation").order_by("-at", "-pk")
+    if scope.is_operator:
+        return logs
+    ids: set[int] = set()
+    for grant in scope.grants_with({Role.COORDINATOR}):
+        ids |= grant.organisation_ids
+    if not ids:
+        return logs.none()
+    staff = Membership.objects.filter(organisation_id__in=ids).values("user_id")
+    return logs.filter(Q(organisation_id__in=ids) | Q(user_id__in=staff))
+
+
+def may_review_lookups(user) -> bool:
+    scope = scope_for(user)
+    return scope.is_operator or bool(scope.grants_with({Role.COORDINATOR}))

@@ -7,6 +7,7 @@ urlpatterns = [
     path("people/", views.person_list, name="person_list"),
     path("people/new/", views.person_create, name="person_create"),
     path("people/pick/", views.person_pick, name="person_pick"),
+    path("people/lookups/", views.lookup_log, name="lookup_log"),
     path("people/<int:pk>/", views.person_detail, name="person_detail"),
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
     path("people/<int:pk>/archive/", views.person_archive, name="person_archive"),

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -388,4 +389,17 @@ def group_history(request, pk):
             "history": history_rows(group),
             "back_url": reverse("registry:group_detail", args=[group.pk]),
         },
+    )
+
+
+@login_required
+def lookup_log(request):
+    """Who looked the whole registry up for duplicates (the desk's lookup), for the network's
+    coordinators: who, when, how many lookups and candidates; never what was typed."""
+    if not selectors.may_review_lookups(request.user):
+        raise Http404
+    return render(
+        request,
+        "registry/lookup_log.html",
+        {"page": paginate(selectors.person_lookup_log(user=request.user), request, per_page=50)},
     )
