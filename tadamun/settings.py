@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "tadamun.registry",
     "tadamun.imports",
     "tadamun.cases",
+    "tadamun.projects",
     "tadamun.matching",
     "tadamun.api",
     "tadamun.demo",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("territories/", include("tadamun.territories.urls")),
     path("programmes/", include("tadamun.programmes.urls")),
     path("cases/", include("tadamun.cases.urls")),
+    path("", include("tadamun.projects.urls")),  # /projects/, /apply/, /catalogue/
     path("duplicates/", include("tadamun.matching.urls")),
     path("", include("tadamun.imports.urls")),  # pages under imports/, API under api/v1/
     path("api/", include("tadamun.api.urls")),
