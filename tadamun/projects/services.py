@@ -370,9 +370,24 @@ def _applications_of(call: Call):
 
 
 def _committed(call: Call, territory) -> Decimal:
-    return _applications_of(call).filter(
-        territory=territory, status__in=COMMITTED_STATUSES
-    ).aggregate(total=Sum("awarded_amount"))["total"] or Decimal(0)
+    """What selected and financed applications take from the envelope of ``territory``:
+    those in it or below it, except those below a nearer envelope of their own."""
+    inside = Q(territory__path__startswith=territory.path)
+    for other in call.envelopes.select_related("territory").exclude(territory=territory):
+        if other.territory.path.startswith(territory.path):
+            inside &= ~Q(territory__path__startswith=other.territory.path)
+    return _applications_of(call).filter(inside, status__in=COMMITTED_STATUSES).aggregate(
+        total=Sum("awarded_amount")
+    )["total"] or Decimal(0)
+
+
+def envelopes_used(call: Call) -> list[tuple[Envelope, Decimal, Decimal]]:
+    """Each envelope of the call with the amount committed against it and what remains."""
+    rows = []
+    for envelope in call.envelopes.select_related("territory"):
+        committed = _committed(call, envelope.territory)
+        rows.append((envelope, committed, envelope.amount - committed))
+    return rows
 
 
 def _envelope_of(call: Call, territory: Territory) -> Envelope | None:
@@ -779,7 +794,8 @@ def submission_decline(*, user, submission: PublicSubmission, reason: str) -> Pu
     submission = _locked(
         PublicSubmission, user, submission, _("This application is not in your scope.")
     )
-    _require(user, submission.call.organisation_id, ROLES_WORKING_PROJECTS, submission.territory_id)
+    # Whoever may register it may decline it: staff of an organisation of the call's network.
+    _handling_organisation(user, submission.call, submission.territory)
     if submission.status != SubmissionStatus.RECEIVED:
         raise ProjectError({"status": _("This submission has already been handled.")})
     if not reason.strip():
@@ -828,6 +844,20 @@ def session_create(
     _clean(session, exclude=["call", "chair"])
     _save(session, user, "created")
     session.members.set(members)
+    return session
+
+
+@transaction.atomic
+def session_note_set(*, user, session: CommitteeSession, note: str) -> CommitteeSession:
+    """The chair's remarks for the minutes, written by the chair or a coordinator of the call."""
+    session = CommitteeSession.objects.select_for_update().select_related("call").get(pk=session.pk)
+    if not Call.objects.visible_to(user).filter(pk=session.call_id).exists():
+        raise AccessDenied(_("This call is not in your scope."))
+    if user.pk != session.chair_id:
+        _require(user, session.call.organisation_id, ROLES_MANAGING_CALLS)
+    session.minutes_note = (note or "").strip()
+    _clean(session, exclude=["call", "chair"])
+    _save(session, user, "remarks")
     return session
 
 
