@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -209,19 +209,21 @@ def projects_at_risk(user, *, today: datetime.date | None = None, **filters):
     unpaid for more than ``ARREARS_DAYS`` days; each annotated with the reasons."""
     today = today or timezone.localdate()
     unvisited_since = today - datetime.timedelta(days=VISIT_EVERY_DAYS)
+    # An uncorrelated IN: the late loans are found once, through the arrears index. A
+    # correlated EXISTS let SQLite scan that index again for every project.
     late = Financing.objects.filter(
-        project=OuterRef("pk"),
         kind=FinancingKind.LOAN,
         outstanding__gt=0,
         oldest_unpaid_due_on__lt=today - datetime.timedelta(days=ARREARS_DAYS),
-    )
+    ).values("project_id")
+    in_arrears = Q(pk__in=late)
     not_visited = Q(last_visit_on__lt=unvisited_since) | Q(
         last_visit_on__isnull=True, financed_on__lt=unvisited_since
     )
     return (
         visible_projects(user, **filters)
-        .annotate(in_arrears=Exists(late))
-        .filter(Q(status=ProjectStatus.STOPPED) | not_visited | Q(in_arrears=True))
+        .annotate(in_arrears=ExpressionWrapper(in_arrears, output_field=BooleanField()))
+        .filter(Q(status=ProjectStatus.STOPPED) | not_visited | in_arrears)
         .select_related("region", "sector")
         .order_by("last_visit_on", "pk")
     )

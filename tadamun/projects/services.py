@@ -1374,7 +1374,9 @@ def coaching_record(
             {"attendees": _("Only the promoter and the collective's members attend.")}
         )
     _save(session, user, "recorded")
-    session.attendees.set(attendees)
+    # add(), not set(): set() first reads the current attendees through Person's guarded
+    # manager; a new session has none.
+    session.attendees.add(*attendees)
     return session
 
 
