@@ -10,9 +10,31 @@ import datetime
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
 
+from tadamun.cases.models import (
+    ActionFamily,
+    ActionType,
+    Case,
+    CaseNote,
+    Desk,
+    DeskKind,
+    DiagnosisDimension,
+    Intake,
+    PathwayAction,
+    Referral,
+)
+from tadamun.imports.models import ImportJob, ImportKind, ImportStatus
 from tadamun.programmes.models import ParticipantRole, Programme, ProgrammeParticipant
-from tadamun.registry.models import Consent, Group, GroupKind, GroupMember, Person
+from tadamun.registry.models import (
+    Consent,
+    ConsentPurpose,
+    Group,
+    GroupKind,
+    GroupMember,
+    Person,
+)
 from tadamun.territories.models import Territory
 
 from ..conftest import PERSONAS
@@ -772,3 +794,428 @@ def test_the_coordinator_changes_a_member_organisation_through_its_page(client_f
     assert response.status_code == 302
     records.world.org_a.refresh_from_db()
     assert records.world.org_a.name.localize("en") == "Changed"
+
+
+# --- cases, referrals and imports ---------------------------------------------------------
+#
+# docs/architecture.md: a case is seen by the staff of its lead organisation and the network's
+# coordinators, within their territory; a referral by both ends, each within its territory
+# (of the person it names); an import by its uploader and the coordinators of its
+# organisation. The platform operator sees everything.
+
+CASES = PEOPLE  # one case per person, led by the organisation that registered them
+REFERRALS = ["a_to_b", "a_to_c", "b_to_a", "c_to_b"]  # "<from>_to_<to>" organisations
+_A_SIDE = {"a_to_b", "a_to_c", "b_to_a"}
+VISIBLE_REFERRALS = {
+    "coordinator": set(REFERRALS),  # org_a and org_b at one end of each
+    "desk_a": _A_SIDE,
+    "desk_tabarka": {"a_to_b"},  # the others name people living outside Tabarka
+    "caseworker_b": {"a_to_b", "b_to_a", "c_to_b"},
+    "viewer_a": _A_SIDE,
+    "controller_a": _A_SIDE,
+    "trainer_a": _A_SIDE,
+    "outsider": {"a_to_c", "c_to_b"},
+    "operator": set(REFERRALS),
+    "nobody": set(),
+}
+# The lists split them: received by one of the persona's organisations, or sent by one.
+INCOMING_REFERRALS = {
+    "coordinator": {"a_to_b", "b_to_a", "c_to_b"},
+    "desk_a": {"b_to_a"},
+    "desk_tabarka": set(),
+    "caseworker_b": {"a_to_b", "c_to_b"},
+    "viewer_a": {"b_to_a"},
+    "controller_a": {"b_to_a"},
+    "trainer_a": {"b_to_a"},
+    "outsider": {"a_to_c"},
+    "operator": set(REFERRALS),
+    "nobody": set(),
+}
+OUTGOING_REFERRALS = {
+    "coordinator": {"a_to_b", "a_to_c", "b_to_a"},
+    "desk_a": {"a_to_b", "a_to_c"},
+    "desk_tabarka": {"a_to_b"},
+    "caseworker_b": {"b_to_a"},
+    "viewer_a": {"a_to_b", "a_to_c"},
+    "controller_a": {"a_to_b", "a_to_c"},
+    "trainer_a": {"a_to_b", "a_to_c"},
+    "outsider": {"c_to_b"},
+    "operator": set(REFERRALS),
+    "nobody": set(),
+}
+IMPORTS = ["desk_a", "desk_tabarka", "caseworker_b", "outsider"]  # who uploaded each
+TODAY_MATRIX = timezone.localdate()
+VISIBLE_IMPORTS = {
+    "coordinator": {"desk_a", "desk_tabarka", "caseworker_b"},  # org_a's and org_b's
+    "desk_a": {"desk_a"},
+    "desk_tabarka": {"desk_tabarka"},
+    "caseworker_b": {"caseworker_b"},
+    "viewer_a": set(),
+    "controller_a": set(),
+    "trainer_a": set(),
+    "outsider": {"outsider"},
+    "operator": set(IMPORTS),
+    "nobody": set(),
+}
+
+
+@dataclass
+class CaseRecords:
+    records: Records
+    cases: dict
+    referrals: dict
+    imports: dict
+    desk: object
+
+    @property
+    def world(self):
+        return self.records.world
+
+
+@pytest.fixture
+def case_records(records) -> CaseRecords:
+    w = records.world
+    cases = {}
+    for key, person in records.people.items():
+        case = Case(person=person, organisation=person.organisation, opened_on=TODAY_MATRIX)
+        case.save()
+        cases[key] = case
+
+    def referral(key, to_organisation):
+        record = Referral(
+            case=cases[key],
+            from_organisation=cases[key].organisation,
+            to_organisation=to_organisation,
+            consent=records.consents[key],
+            message="Needs a placement",
+            deadline=TODAY_MATRIX + datetime.timedelta(days=7),
+            sent_by=w.operator,
+        )
+        record.save()
+        return record
+
+    referrals = {
+        "a_to_b": referral("tabarka", w.org_b),
+        "a_to_c": referral("jendouba", w.org_c),
+        "b_to_a": referral("kef", w.org_a),
+        "c_to_b": referral("empoli", w.org_b),
+    }
+    uploads = {"desk_a": w.org_a, "desk_tabarka": w.org_a, "caseworker_b": w.org_b}
+    uploads["outsider"] = w.org_c
+    imports = {
+        persona: ImportJob.objects.create(
+            organisation=organisation,
+            kind=ImportKind.PEOPLE,
+            original_name=f"{persona}.csv",
+            file_type="csv",
+            status=ImportStatus.PREVIEWED,
+            rows_total=1,
+            report={"rows": 1, "error_count": 0},
+            created_by=getattr(w, persona),
+        )
+        for persona, organisation in uploads.items()
+    }
+    desk = Desk.objects.create(
+        network=w.net,
+        organisation=w.org_a,
+        code="desk",
+        name={"en": "Desk"},
+        kind=DeskKind.JOB_DESK,
+    )
+    return CaseRecords(records, cases, referrals, imports, desk)
+
+
+def _case_world_snapshot() -> dict:
+    return {
+        **snapshot(),
+        "cases": list(Case.objects.unscoped().order_by("pk").values()),
+        "actions": list(PathwayAction.objects.order_by("pk").values()),
+        "notes": list(CaseNote.objects.order_by("pk").values()),
+        "intakes": list(Intake.objects.order_by("pk").values()),
+        "referrals": list(Referral.objects.unscoped().order_by("pk").values()),
+        "imports": list(ImportJob.objects.unscoped().order_by("pk").values()),
+    }
+
+
+def _case_keys(kind) -> list[str]:
+    return {"case": CASES, "referral": REFERRALS, "import": IMPORTS}[kind]
+
+
+def _case_visible(case_records, kind, persona) -> set[str]:
+    if kind == "case":
+        return case_records.records.visible_people(persona)
+    if kind == "referral":
+        return VISIBLE_REFERRALS[persona]
+    return VISIBLE_IMPORTS[persona]
+
+
+def _case_url(case_records, kind, template, key) -> str:
+    record = {
+        "case": case_records.cases,
+        "referral": case_records.referrals,
+        "import": case_records.imports,
+    }[kind][key]
+    return template.format(pk=record.pk)
+
+
+CASE_LIST_APIS = [
+    ("case", "/api/v1/cases/"),
+    ("incoming", "/api/v1/referrals/?direction=incoming"),
+    ("outgoing", "/api/v1/referrals/?direction=outgoing"),
+    ("import", "/api/v1/imports/"),
+]
+CASE_API_READS = [
+    ("case", "/api/v1/cases/{pk}/"),
+    ("case", "/api/v1/cases/{pk}/actions/"),
+    ("case", "/api/v1/cases/{pk}/notes/"),
+    ("referral", "/api/v1/referrals/{pk}/"),
+    ("import", "/api/v1/imports/{pk}/"),
+]
+CASE_PAGE_READS = [
+    ("import", "/imports/{pk}/"),
+    ("import", "/imports/{pk}/status/"),
+]
+CASE_API_WRITES = [
+    ("case", "post", "/api/v1/cases/{pk}/notes/"),
+    ("case", "post", "/api/v1/cases/{pk}/actions/"),
+    ("case", "post", "/api/v1/cases/{pk}/diagnoses/"),
+    ("case", "post", "/api/v1/cases/{pk}/referrals/"),
+    ("case", "post", "/api/v1/cases/{pk}/close/"),
+    ("referral", "post", "/api/v1/referrals/{pk}/answer/"),
+    ("referral", "post", "/api/v1/referrals/{pk}/outcome/"),
+    ("import", "post", "/api/v1/imports/{pk}/run/"),
+    ("import", "post", "/api/v1/imports/{pk}/cancel/"),
+]
+CASE_PAGE_WRITES = [
+    ("import", "post", "/imports/{pk}/run/"),
+    ("import", "post", "/imports/{pk}/cancel/"),
+]
+
+
+def _case_payload(case_records, template) -> dict:
+    w = case_records.world
+    if template.endswith("/notes/"):
+        return {"body": "A note", "confidentiality": "standard"}
+    if template.endswith("/actions/"):
+        kind = _action_type(w)
+        return {"action_type": kind.pk, "responsible": "org-a", "status": "planned"}
+    if template.endswith("/diagnoses/"):
+        return {"diagnosed_on": TODAY_MATRIX.isoformat(), "levels": []}
+    if template.endswith("/referrals/"):
+        return {
+            "to_organisation": "org-c",
+            "message": "Please see her",
+            "deadline": (TODAY_MATRIX + datetime.timedelta(days=7)).isoformat(),
+        }
+    if template.endswith("/close/"):
+        return {"outcome": "employed"}
+    if template.endswith("/answer/"):
+        return {"accept": True}
+    if template.endswith("/outcome/"):
+        return {"outcome": "Placed"}
+    return {}
+
+
+def _action_type(w):
+    kind, _created = ActionType.objects.get_or_create(
+        network=w.net,
+        code="internship",
+        defaults={"name": {"en": "Internship"}, "family": ActionFamily.INTERNSHIP},
+    )
+    return kind
+
+
+def _shown(case_records, kind, rows) -> set[str]:
+    """The keys of the records a list answered with."""
+    by_pk = {
+        record.pk: key
+        for key, record in {
+            "case": case_records.cases,
+            "incoming": case_records.referrals,
+            "outgoing": case_records.referrals,
+            "import": case_records.imports,
+        }[kind].items()
+    }
+    assert {row["id"] for row in rows} <= set(by_pk), "a record outside the fixture is listed"
+    return {by_pk[row["id"]] for row in rows}
+
+
+@pytest.mark.parametrize("kind,url", CASE_LIST_APIS, ids=_ids(CASE_LIST_APIS))
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_case_referral_and_import_lists_show_exactly_what_the_persona_may_see(
+    api_for, case_records, persona, kind, url
+):
+    response = api_for(getattr(case_records.world, persona)).get(url)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["next"] is None
+    expected = {
+        "case": case_records.records.visible_people(persona),
+        "incoming": INCOMING_REFERRALS[persona],
+        "outgoing": OUTGOING_REFERRALS[persona],
+        "import": VISIBLE_IMPORTS[persona],
+    }[kind]
+    assert _shown(case_records, kind, body["results"]) == expected
+
+
+def test_the_referral_lists_together_are_the_referrals_each_persona_sees():
+    """The oracle's own check: incoming and outgoing split the visible referrals."""
+    for persona in PERSONAS:
+        assert (
+            INCOMING_REFERRALS[persona] | OUTGOING_REFERRALS[persona]
+            == (VISIBLE_REFERRALS[persona])
+        )
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_imports_page_lists_exactly_what_the_persona_may_see(client_for, case_records, persona):
+    response = client_for(getattr(case_records.world, persona)).get("/imports/")
+    assert response.status_code == 200
+    by_pk = {job.pk: key for key, job in case_records.imports.items()}
+    assert {by_pk[job.pk] for job in response.context["page"].items} == VISIBLE_IMPORTS[persona]
+    html = response.content.decode()
+    for key, job in case_records.imports.items():
+        assert (f'href="/imports/{job.pk}/"' in html) == (key in VISIBLE_IMPORTS[persona])
+
+
+@pytest.mark.parametrize(
+    "persona,kind,template", _cases(CASE_API_READS), ids=_ids(_cases(CASE_API_READS))
+)
+def test_case_referral_and_import_api_is_404_outside_scope_and_200_inside(
+    api_for, case_records, persona, kind, template
+):
+    api = api_for(getattr(case_records.world, persona))
+    visible = _case_visible(case_records, kind, persona)
+    answers = {
+        key: api.get(_case_url(case_records, kind, template, key)).status_code
+        for key in _case_keys(kind)
+    }
+    assert answers == {key: 200 if key in visible else 404 for key in _case_keys(kind)}
+
+
+@pytest.mark.parametrize(
+    "persona,kind,template", _cases(CASE_PAGE_READS), ids=_ids(_cases(CASE_PAGE_READS))
+)
+def test_import_page_is_404_outside_scope_and_200_inside(
+    client_for, case_records, persona, kind, template
+):
+    client = client_for(getattr(case_records.world, persona))
+    visible = _case_visible(case_records, kind, persona)
+    answers = {
+        key: client.get(_case_url(case_records, kind, template, key)).status_code
+        for key in _case_keys(kind)
+    }
+    assert answers == {key: 200 if key in visible else 404 for key in _case_keys(kind)}
+
+
+@pytest.mark.parametrize(
+    "persona,kind,method,template", _cases(CASE_API_WRITES), ids=_ids(_cases(CASE_API_WRITES))
+)
+def test_case_referral_and_import_api_write_outside_scope_is_404_and_changes_nothing(
+    api_for, case_records, persona, kind, method, template
+):
+    api = api_for(getattr(case_records.world, persona))
+    hidden = set(_case_keys(kind)) - _case_visible(case_records, kind, persona)
+    payload = _case_payload(case_records, template)
+    before = _case_world_snapshot()
+    for key in sorted(hidden):
+        url = _case_url(case_records, kind, template, key)
+        response = getattr(api, method)(url, payload, format="json")
+        assert response.status_code == 404, (url, response.content)
+    assert _case_world_snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "persona,kind,method,template", _cases(CASE_PAGE_WRITES), ids=_ids(_cases(CASE_PAGE_WRITES))
+)
+def test_import_page_action_outside_scope_is_404_and_changes_nothing(
+    client_for, case_records, persona, kind, method, template
+):
+    client = client_for(getattr(case_records.world, persona))
+    hidden = set(_case_keys(kind)) - _case_visible(case_records, kind, persona)
+    before = _case_world_snapshot()
+    for key in sorted(hidden):
+        response = client.post(_case_url(case_records, kind, template, key))
+        assert response.status_code == 404
+    assert _case_world_snapshot() == before
+
+
+@pytest.mark.parametrize("kind,method,template", CASE_API_WRITES, ids=_ids(CASE_API_WRITES))
+def test_case_referral_and_import_api_write_inside_scope_succeeds_for_an_entitled_role(
+    api_for, case_records, kind, method, template
+):
+    """The requests refused above, by someone entitled to them: they are not malformed."""
+    w = case_records.world
+    persona, key = {
+        "case": ("coordinator", "tabarka"),
+        "referral": ("caseworker_b", "a_to_b"),
+        "import": ("desk_a", "desk_a"),
+    }[kind]
+    if template.endswith("/diagnoses/"):
+        dimension = DiagnosisDimension.objects.create(network=w.net, code="work", name={"en": "W"})
+        payload = {
+            "diagnosed_on": TODAY_MATRIX.isoformat(),
+            "levels": [{"dimension": dimension.pk, "level": 1}],
+        }
+    else:
+        payload = _case_payload(case_records, template)
+    if template.endswith("/referrals/"):
+        Consent.objects.filter(pk=case_records.records.consents["tabarka"].pk).update(
+            purpose=ConsentPurpose.REFERRAL
+        )
+    if template.endswith("/outcome/"):
+        api_for(w.caseworker_b).post(
+            _case_url(case_records, "referral", "/api/v1/referrals/{pk}/answer/", key),
+            {"accept": True},
+            format="json",
+        )
+    if template.endswith("/run/"):
+        job = case_records.imports[key]
+        job.file.save("p.csv", ContentFile(b"given_name,residence\nSami,TN-32\n"))
+    before = _case_world_snapshot()
+    response = getattr(api_for(getattr(w, persona)), method)(
+        _case_url(case_records, kind, template, key), payload, format="json"
+    )
+    assert response.status_code in (200, 201, 202), response.content
+    assert _case_world_snapshot() != before
+
+
+def test_anonymous_visitor_reaches_no_case_referral_or_import(client, api_for, case_records):
+    api = api_for(None)
+    for _kind, url in CASE_LIST_APIS:
+        assert api.get(url).status_code in (401, 403)
+    assert api.get("/api/v1/intakes/").status_code in (401, 403)
+    for kind, template in CASE_API_READS:
+        url = _case_url(case_records, kind, template, _case_keys(kind)[0])
+        assert api.get(url).status_code in (401, 403), url
+    before = _case_world_snapshot()
+    for kind, method, template in CASE_API_WRITES:
+        url = _case_url(case_records, kind, template, _case_keys(kind)[0])
+        response = getattr(api, method)(url, _case_payload(case_records, template), format="json")
+        assert response.status_code in (401, 403), url
+    for kind, template in CASE_PAGE_READS:
+        response = client.get(_case_url(case_records, kind, template, _case_keys(kind)[0]))
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    assert client.get("/imports/").status_code == 302
+    assert _case_world_snapshot() == before
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_intakes_have_no_list_and_refuse_a_person_outside_scope(api_for, case_records, persona):
+    """The intakes endpoint only records visits: there is nothing to list, and a person the
+    caller may not see is refused as unknown, writing nothing."""
+    records = case_records.records
+    api = api_for(getattr(case_records.world, persona))
+    assert api.get("/api/v1/intakes/").status_code == 405
+    before = _case_world_snapshot()
+    for key in sorted(set(PEOPLE) - records.visible_people(persona)):
+        response = api.post(
+            "/api/v1/intakes/",
+            {"person": records.people[key].pk, "desk": case_records.desk.pk},
+            format="json",
+        )
+        assert response.status_code == 400, response.content
+        assert "person" in response.json()
+        assert records.people[key].family_name not in response.content.decode()
+    assert _case_world_snapshot() == before
