@@ -48,6 +48,7 @@ from .models import (
     Financing,
     FinancingKind,
     FinancingLine,
+    FundingSource,
     Instalment,
     InvestmentItem,
     Product,
@@ -429,7 +430,16 @@ def _plan_rows(call: Call, plan: BusinessPlan, requested: Decimal, financing_kin
         label = str(row.get("label") or "").strip()
         if not label:
             errors[f"investments.{index}.label"].append(_("Name the item."))
+        for name, value in (("label", label), ("quantity", quantity)):
+            try:
+                InvestmentItem._meta.get_field(name).clean(value, None)
+            except ValidationError as error:
+                errors[f"investments.{index}.{name}"].extend(error.messages)
         amount = (quantity * unit).quantize(Decimal(1).scaleb(-currency_decimals(call.currency)))
+        if amount >= Decimal(10) ** 11:
+            errors[f"investments.{index}.unit_cost"].append(
+                _("The quantity times the unit cost is too large.")
+            )
         items.append(InvestmentItem(label=label, quantity=quantity, unit_cost=unit, amount=amount))
     for index, row in enumerate(plan.financing, start=1):
         try:
@@ -437,6 +447,9 @@ def _plan_rows(call: Call, plan: BusinessPlan, requested: Decimal, financing_kin
         except ProjectError as error:
             for key, messages in error.message_dict.items():
                 errors[key].extend(messages)
+            continue
+        if row.get("source") not in FundingSource.values:
+            errors[f"financing.{index}.source"].append(_("Choose where this money comes from."))
             continue
         lines.append(FinancingLine(source=row.get("source"), amount=amount))
     if errors:
@@ -1157,6 +1170,14 @@ def project_award(
         ).exists()
     ):
         raise ProjectError({"mentor": _("The mentor must work for the network.")})
+    if code:
+        code = str(code).strip()
+        try:
+            Project._meta.get_field("code").clean(code, None)
+        except ValidationError as error:
+            raise ProjectError({"code": error.messages}) from None
+        if Project.objects.unscoped("project codes are unique").filter(code=code).exists():
+            raise ProjectError({"code": _("A project with this code exists already.")})
     territory = application.territory
     project = Project(
         application=application,

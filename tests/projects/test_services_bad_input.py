@@ -237,6 +237,38 @@ CASES = {
             ),
         ),
     ),
+    "a financing line from nowhere": (
+        "financing.1.source",
+        lambda st: apply(
+            st.w,
+            plan=s.BusinessPlan(
+                investments=[{"label": "Oven", "quantity": 1, "unit_cost": "1000"}],
+                financing=[{"source": "lottery", "amount": "1000"}],
+            ),
+        ),
+    ),
+    "a quantity with three decimals": (
+        "investments.1.quantity",
+        lambda st: apply(
+            st.w,
+            plan=s.BusinessPlan(
+                investments=[{"label": "Flour", "quantity": "2.125", "unit_cost": "400"}],
+                financing=[],
+            ),
+        ),
+    ),
+    "an item costing more than any amount": (
+        "investments.1.unit_cost",
+        lambda st: apply(
+            st.w,
+            plan=s.BusinessPlan(
+                investments=[
+                    {"label": "Fleet", "quantity": "99999999", "unit_cost": "99999999999"}
+                ],
+                financing=[],
+            ),
+        ),
+    ),
     "asking more than the investment": (
         "requested_amount",
         lambda st: apply(st.w, requested_amount="1000", plan=plan("900", "0")),
@@ -338,6 +370,16 @@ CASES = {
             application=st.pending,
             financed_on=TODAY,
             financings=_award_spec(kind="loan", amount="2000.0001", instalments=4),
+        ),
+    ),
+    "a project code already used": (
+        "code",
+        lambda st: s.project_award(
+            user=st.w.coordinator,
+            application=st.pending,
+            financed_on=TODAY,
+            financings=_award_spec(),
+            code=st.project.code,
         ),
     ),
     # Tranches.
@@ -491,6 +533,7 @@ PREPARE = {
             "a tranche planned before the award",
             "a loan without instalments",
             "an over-precise loan",
+            "a project code already used",
         ],
         _selected,
     ),
