@@ -469,4 +469,7 @@ def load_demo(people: int = 3000, progress: Callable[[str], None] = print) -> di
     from .cases import load_cases
 
     counts["cases"] = load_cases(user, random.Random(367))
+    from .projects import load_projects
+
+    counts["projects"] = load_projects(user, progress=progress)
     return counts
