@@ -334,15 +334,16 @@ class _Headers(dict):
     def __init__(self, headers: dict, prefixes: set[str]):
         super().__init__(headers)
         self.prefixes = sorted(prefixes, key=len, reverse=True)
-        self.dynamic: dict[str, Column] = {}
 
     def get(self, key, default=None):
         if key in self:
             return self[key]
         for prefix in self.prefixes:
-            if key.startswith(prefix + " ") and key[len(prefix) + 1 :].strip():
-                rest = key[len(prefix) + 1 :].strip()
-                return self.dynamic.setdefault(rest, _diagnosis_column(rest))
+            rest = key[len(prefix) + 1 :].strip()
+            if key.startswith(prefix + " ") and rest:
+                # Made afresh for each file: which dimension it names is known only with the
+                # organisation's networks, when its cells are read.
+                return _diagnosis_column(rest)
         return default
 
 
@@ -358,8 +359,7 @@ class CasesKind(Kind):
     def column(self, name: str) -> Column | None:
         found = super().column(name)
         if found is None and name.startswith(DIAGNOSIS_PREFIX):
-            rest = name[len(DIAGNOSIS_PREFIX) :].replace("_", " ")
-            return self.headers.dynamic.setdefault(rest, _diagnosis_column(rest))
+            return _diagnosis_column(name[len(DIAGNOSIS_PREFIX) :].replace("_", " "))
         return found
 
     def template_columns(self, context: dict) -> tuple[Column, ...]:

@@ -537,6 +537,43 @@ def test_a_bad_row_through_the_api_names_row_and_column(world, api_for):
     assert not Case.objects.unscoped().exists()
 
 
+# --- the pages ------------------------------------------------------------------------------
+
+
+def test_the_pages_upload_show_errors_by_row_and_column_and_import_cases(world, client_for):
+    client = client_for(world.caseworker_a)
+    page = client.get("/imports/new/?kind=cases").content.decode()
+    assert 'href="/imports/template/cases.xlsx"' in page
+    bad = csv_bytes([["person", "opened_on"], [world.p_jendouba.pk, "31/02/2024"]])
+    response = client.post(
+        "/imports/new/",
+        {"organisation": world.org_a.pk, "kind": "cases", "file": upload("bad.csv", bad)},
+    )
+    job = ImportJob.objects.visible_to(world.caseworker_a).get()
+    assert response.status_code == 302 and response["Location"] == f"/imports/{job.pk}/"
+    html = client.get(response["Location"]).content.decode()
+    assert 'data-row="2" data-field="opened_on"' in html
+    assert 'data-testid="import-run"' not in html
+
+    good = csv_bytes([["person", "opened_on"], [world.p_jendouba.pk, "28/02/2024"]])
+    response = client.post(
+        "/imports/new/",
+        {
+            "organisation": world.org_a.pk,
+            "kind": "cases",
+            "file": upload("good.csv", good),
+            "replaces": job.pk,
+        },
+    )
+    corrected = ImportJob.objects.visible_to(world.caseworker_a).get(original_name="good.csv")
+    assert corrected.kind == ImportKind.CASES
+    assert "Import 1 case" in client.get(f"/imports/{corrected.pk}/").content.decode()
+    client.post(f"/imports/{corrected.pk}/run/")
+    html = client.get(f"/imports/{corrected.pk}/").content.decode()
+    assert 'data-testid="import-done"' in html
+    assert Case.objects.visible_to(world.caseworker_a).get().person == world.p_jendouba
+
+
 # --- the template ---------------------------------------------------------------------------
 
 
