@@ -128,7 +128,8 @@ def _plan_targets(investments: list, financing: list, inv, fin) -> dict:
         for name in ("label", "quantity", "unit_cost"):
             targets[f"investments.{index}.{name}"] = (row, name)
     for index, row in enumerate(financing, start=1):
-        targets[f"financing.{index}.amount"] = (row, "amount")
+        for name in ("source", "amount"):
+            targets[f"financing.{index}.{name}"] = (row, name)
     return targets
 
 
