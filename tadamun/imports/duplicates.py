@@ -29,7 +29,7 @@ from tadamun.matching.keys import PersonRecord, features, match_keys
 from tadamun.matching.lookup import LIKELY, registered_matches
 
 MATCHES_PER_ROW = 5
-ROWS_PER_KEY = 50  # earlier rows sharing a key a row is compared with, at most
+ROWS_PER_KEY = 30  # rows of the file sharing a key beyond which it pairs none of them
 
 
 def _text(row: dict, name: str) -> str:
@@ -81,20 +81,20 @@ def _in_file(numbers: list[int], typed: list) -> dict[int, list[tuple[float, int
             # only the names in common and years far apart are not compared.
             if key.startswith(("y:", "d:")):
                 sharing[key].append(index)
-    earlier: dict[int, set[int]] = defaultdict(set)
+    pairs: set[tuple[int, int]] = set()
     for indexes in sharing.values():
-        for position, index in enumerate(indexes[1:], start=1):
-            earlier[index].update(indexes[max(0, position - ROWS_PER_KEY) : position])
-    found: dict[int, list[tuple[float, int]]] = {}
-    for index, others in earlier.items():
-        scored = []
-        for other in others:
-            probability = scorer.probability(typed[index], typed[other])
-            if probability >= LIKELY:
-                scored.append((probability, numbers[other]))
-        if scored:
-            scored.sort(key=lambda item: (-item[0], item[1]))
-            found[numbers[index]] = scored
+        # A key held by many rows tells them apart no better than chance (a family name and
+        # a date shared by a whole file): its rows are paired through their other keys only.
+        if 1 < len(indexes) <= ROWS_PER_KEY:
+            for position, index in enumerate(indexes):
+                pairs.update((index, other) for other in indexes[:position])
+    found: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for index, other in pairs:
+        probability = scorer.probability(typed[index], typed[other])
+        if probability >= LIKELY:
+            found[numbers[index]].append((probability, numbers[other]))
+    for scored in found.values():
+        scored.sort(key=lambda item: (-item[0], item[1]))
     return found
 
 

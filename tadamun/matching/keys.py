@@ -271,8 +271,9 @@ def typed_match_keys(
     record: "PersonRecord | Features", *, years_around: int = 2
 ) -> tuple[set, set, set]:
     """For names being typed: (prefixes of ``n:`` keys, exact ``y:`` keys for the years
-    around the one typed and for no year, exact ``d:`` keys for the full date typed). The
-    ``n:`` strings are also the exact keys of names typed in full."""
+    around the one typed and for no year, exact ``d:`` keys for the full date typed), cut to
+    the length the index keeps as ``match_keys`` cuts them. The ``n:`` strings are also the
+    exact keys of names typed in full."""
     f = _features_of(record)
     givens = _name_forms(f.given)
     families = _name_forms(f.family)
@@ -286,12 +287,12 @@ def typed_match_keys(
             if f.year:
                 low, high = sorted((g, fam))
                 for year in range(f.year - years_around, f.year + years_around + 1):
-                    years.add(f"y:{low}|{high}|{year}")
-                years.add(f"y:{low}|{high}|-")
+                    years.add(f"y:{low}|{high}|{year}"[:60])
+                years.add(f"y:{low}|{high}|-"[:60])
     dates = set()
     if f.dob is not None:
         day = f.dob.strftime("%Y%m%d")
-        dates = {f"d:{sk}|{day}" for sk in (givens | families) - {""}}
+        dates = {f"d:{sk}|{day}"[:60] for sk in (givens | families) - {""}}
     return prefixes, years, dates
 
 

@@ -141,3 +141,56 @@ def test_likely_duplicates_reads_rows_as_the_import_gives_them(world, registered
     assert duplicates.likely_duplicates(world.desk_a, rows) == {
         7: [{"person": registered.pk, "organisation": world.org_b.pk}]
     }
+
+
+def test_a_key_the_whole_file_shares_still_lets_a_duplicate_be_found(world, monkeypatch):
+    """Forty brothers and cousins born the same day share a family name and a date: that key
+    pairs none of them, and the one recorded twice is still found through his names."""
+    monkeypatch.setattr(duplicates, "ROWS_PER_KEY", 30)
+    given = [
+        "Karim",
+        "Sami",
+        "Nabil",
+        "Hedi",
+        "Walid",
+        "Faouzi",
+        "Lotfi",
+        "Mourad",
+        "Tarek",
+        "Youssef",
+        "Anis",
+        "Bilel",
+        "Chokri",
+        "Fathi",
+        "Habib",
+        "Imed",
+        "Jamel",
+        "Khaled",
+        "Lassaad",
+        "Mehdi",
+        "Nizar",
+        "Omar",
+        "Radhouane",
+        "Taoufik",
+        "Wassim",
+        "Zied",
+        "Adel",
+        "Bechir",
+        "Fares",
+        "Ghassen",
+        "Ilyes",
+        "Kamel",
+        "Lamine",
+        "Marwen",
+        "Oussama",
+        "Rafik",
+        "Sofiene",
+        "Riadh",
+        "Slim",
+        "Kais",
+    ]
+    rows = [[name, "Hammami", "M", "03/03/1992", "TN-32", ""] for name in given]
+    rows.append(["Hammami", "Mourad", "M", "1992", "TN-32", ""])
+    found = _found(_preview(world, rows))
+    mourad = given.index("Mourad") + 2
+    assert found[len(rows) + 1] == [{"row": mourad}]
