@@ -150,6 +150,15 @@ class ProjectFilterForm(StyledFormMixin, forms.Form):
         return chosen
 
 
+class AtRiskFilterForm(ProjectFilterForm):
+    """The list of projects at risk narrows by place, sector and organisation only."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("q", "status", "kind", "year"):
+            del self.fields[name]
+
+
 class DashboardFilterForm(StyledFormMixin, forms.Form):
     organisation = forms.ModelChoiceField(
         label=_("organisation"), queryset=Organisation.objects.none(), required=False

@@ -10,6 +10,7 @@ from decimal import Decimal
 from babel.numbers import format_percent
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, Sum
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -39,6 +40,7 @@ from . import selectors, services
 from .forms_projects import (
     CONTENT_TYPES,
     PAR_DAYS,
+    AtRiskFilterForm,
     CatalogueFilterForm,
     CoachingForm,
     DashboardFilterForm,
@@ -579,6 +581,10 @@ def _product(project, product_pk) -> Product:
 def product_edit(request, pk, product_pk):
     project = _project(request, pk)
     product = _product(project, product_pk)
+    if not scope_for(request.user).can_act_for(
+        project.organisation_id, ROLES_WORKING_PROJECTS, project.territory_id
+    ):
+        raise PermissionDenied
     form = ProductForm(request.POST or None, request.FILES or None, instance=product)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -702,8 +708,8 @@ def project_history(request, pk):
 
 @login_required
 def at_risk(request):
-    form = ProjectFilterForm(request.GET or None, organisations=_organisations(request.user))
-    filters = {k: v for k, v in form.filters().items() if k in ("region", "sector", "organisation")}
+    form = AtRiskFilterForm(request.GET or None, organisations=_organisations(request.user))
+    filters = form.filters()
     projects = selectors.projects_at_risk(request.user, **filters).select_related("organisation")
     today = timezone.localdate()
     if request.GET.get("format") == "xlsx":

@@ -489,6 +489,32 @@ def test_products_catalogue_and_exhibitions_show_no_personal_data(pp, client_for
         assert name not in html
 
 
+def test_product_edit_page(pp, client_for):
+    w = pp
+    product = s.product_save(
+        user=w.desk_a, project=w.project, name={"en": "Basket"}, price_min="5", price_max="8"
+    )
+    url = reverse("projects:product_edit", args=[w.project.pk, product.pk])
+    assert client_for(w.outsider).get(url).status_code == 404
+    c = client_for(w.desk_a)
+    response, html = page(c, url)
+    assert response.status_code == 200 and 'value="Basket"' in html and "INVALID[" not in html
+    response = c.post(url, {"name_0": "Basket", "price_min": "5", "price_max": "4"})
+    assert response.status_code == 400
+    assert field_errors(response.content.decode(), "price_max")
+    product.refresh_from_db()
+    assert product.price_max == Decimal("8.000")
+    response = c.post(url, {"name_0": "Big basket", "price_min": "5", "price_max": "12"})
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert (str(product.name), product.price_max) == ("Big basket", Decimal("12.000"))
+    # Viewers read the project, they do not change its products.
+    response = client_for(w.viewer_a).post(url, {"name_0": "X", "price_min": "1", "price_max": "1"})
+    assert response.status_code == 403
+    product.refresh_from_db()
+    assert str(product.name) == "Big basket"
+
+
 # --- Dashboard, portfolio, exports ----------------------------------------------------------
 
 
