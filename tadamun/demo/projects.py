@@ -35,7 +35,6 @@ from pathlib import Path
 from django.core.files.base import ContentFile
 from django.db import connection, models, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from tadamun.accounts.models import Membership, User
 from tadamun.core.money import currency_decimals
@@ -173,6 +172,8 @@ def fast_insert(model, fields: list[str], rows: list[tuple]) -> None:
             adapters.append(connection.ops.adapt_datetimefield_value)
         elif isinstance(kind, models.DateField):
             adapters.append(connection.ops.adapt_datefield_value)
+        elif isinstance(kind, models.JSONField):
+            adapters.append(lambda value, field=kind: field.get_db_prep_save(value, connection))
         else:
             adapters.append(None)
     with connection.cursor() as cursor:
@@ -185,6 +186,29 @@ def fast_insert(model, fields: list[str], rows: list[tuple]) -> None:
                 for row in rows[start : start + 5000]
             ]
             cursor.executemany(sql, chunk)
+
+
+def create_with_history(model, objs: list, user, reason: str = "demo") -> list:
+    """``bulk_create`` with an audit entry per record ("created", naming ``user``), as
+    simple-history's ``bulk_create_with_history`` writes them, the entries inserted directly."""
+    objs = model._default_manager.bulk_create(objs, batch_size=500)
+    history = model.history.model
+    fields = [f.attname for f in history._meta.concrete_fields if f.attname != "history_id"]
+    entry = {
+        "history_date": timezone.now(),
+        "history_change_reason": reason,
+        "history_type": "+",
+        "history_user_id": user.pk,
+    }
+    fast_insert(
+        history,
+        fields,
+        [
+            tuple(entry[name] if name in entry else getattr(obj, name) for name in fields)
+            for obj in objs
+        ],
+    )
+    return objs
 
 
 # --- Plans: what is generated before it is written ---------------------------------------------
@@ -257,9 +281,7 @@ class Builder:
         people = registry_services.person_bulk_validate(
             user=self.user, rows=[plan.row for plan in plans]
         )
-        people = bulk_create_with_history(
-            people, Person, batch_size=500, default_user=self.user, default_change_reason="demo"
-        )
+        people = create_with_history(Person, people, self.user)
         for plan, person in zip(plans, people, strict=True):
             plan.person = person
         now = timezone.now()
@@ -321,7 +343,8 @@ class Builder:
 
     def write_groups(self, plans: list[ProjectPlan]) -> dict[int, Group]:
         collective = [p for p in plans if p.kind == ApplicationKind.COLLECTIVE and p.group_name]
-        groups = bulk_create_with_history(
+        groups = create_with_history(
+            Group,
             [
                 Group(
                     name=p.group_name,
@@ -331,10 +354,7 @@ class Builder:
                 )
                 for p in collective
             ],
-            Group,
-            batch_size=500,
-            default_user=self.user,
-            default_change_reason="demo",
+            self.user,
         )
         members = []
         for plan, group in zip(collective, groups, strict=True):
@@ -351,7 +371,7 @@ class Builder:
                         - datetime.timedelta(days=self.rng.randint(60, 500)),
                     )
                 )
-        bulk_create_with_history(members, GroupMember, batch_size=1000, default_user=self.user)
+        create_with_history(GroupMember, members, self.user)
         return {id(p): g for p, g in zip(collective, groups, strict=True)}
 
     # -- applications (for projects that came through a call) --
@@ -394,13 +414,7 @@ class Builder:
                     awarded_amount=plan.amount,
                 )
             )
-        applications = bulk_create_with_history(
-            applications,
-            Application,
-            batch_size=500,
-            default_user=self.user,
-            default_change_reason="demo",
-        )
+        applications = create_with_history(Application, applications, self.user)
         items, lines = [], []
         for plan, application in zip(plans, applications, strict=True):
             for label, quantity, unit_cost in plan.items:
@@ -459,9 +473,7 @@ class Builder:
                         plan.financed_on, project.stopped_on
                     )
             projects.append(project)
-        projects = bulk_create_with_history(
-            projects, Project, batch_size=500, default_user=self.user, default_change_reason="demo"
-        )
+        projects = create_with_history(Project, projects, self.user)
         for plan, project in zip(plans, projects, strict=True):
             plan.project = project
         self._write_financing(plans, money_plans)
@@ -614,13 +626,7 @@ class Builder:
         rng = self.rng
         for plan, financing, *_rest in planned:
             financing.project = plan.project
-        financings = bulk_create_with_history(
-            [row[1] for row in planned],
-            Financing,
-            batch_size=500,
-            default_user=self.user,
-            default_change_reason="demo",
-        )
+        financings = create_with_history(Financing, [row[1] for row in planned], self.user)
         tranches, instalments, repayments = [], [], []
         now = timezone.now()
         for (plan, _f, planned_tranches, schedule, paid, receipts), financing in zip(
