@@ -278,6 +278,8 @@ def call_update(*, user, call: Call, sectors=None, **fields) -> Call:
     for name, value in fields.items():
         setattr(call, name, value)
     _check_call(call)
+    if Call.objects.unscoped("code uniqueness").filter(code=call.code).exclude(pk=call.pk).exists():
+        raise ProjectError({"code": _("A call with this code already exists.")})
     _save(call, user, "updated")
     if sectors is not None:
         call.sectors.set(sectors)

@@ -161,6 +161,23 @@ def _award_spec(kind="grant", amount="2000", **extra):
 
 
 CASES = {
+    # Calls.
+    "a call code already used": (
+        "code",
+        lambda st: s.call_update(user=st.w.coordinator, call=st.w.call, code="call-eur"),
+    ),
+    "a call closing before it opens": (
+        "closes_on",
+        lambda st: s.call_update(
+            user=st.w.coordinator, call=st.w.call, closes_on=YESTERDAY - datetime.timedelta(days=60)
+        ),
+    ),
+    "an envelope below what is already awarded": (
+        "amount",
+        lambda st: s.envelope_set(
+            user=st.w.coordinator, call=st.w.call, territory=st.w.jendouba, amount="4499.999"
+        ),
+    ),
     # Applications: window, envelope, ceiling, one financing per promoter and call.
     "outside the window": (
         "submitted_on",
