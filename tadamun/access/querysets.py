@@ -17,6 +17,17 @@ class UnscopedQuery(RuntimeError):
     pass
 
 
+def _prefixed(condition: models.Q, prefix: str) -> models.Q:
+    """A copy of ``condition`` whose lookups all start with ``prefix``."""
+    copy = models.Q()
+    copy.connector, copy.negated = condition.connector, condition.negated
+    copy.children = [
+        _prefixed(child, prefix) if isinstance(child, models.Q) else (prefix + child[0], child[1])
+        for child in condition.children
+    ]
+    return copy
+
+
 class GuardedQuerySet(models.QuerySet):
     _access_checked = False
 
@@ -47,6 +58,17 @@ class GuardedQuerySet(models.QuerySet):
         if scope.user_id is None or not scope.grants:
             return self.none()._checked()
         return self.filter(self.visibility_filter(scope))._checked()
+
+    def visibility_through(self, user, prefix: str) -> models.Q:
+        """The visibility condition of this model seen from a related one: the same filter
+        with every lookup behind ``prefix`` (``"project__"`` for a project's financings), so
+        that the related rows are joined to, not tested against a subquery."""
+        scope = user if isinstance(user, Scope) else scope_for(user)
+        if scope.is_operator:
+            return models.Q()
+        if scope.user_id is None or not scope.grants:
+            return models.Q(pk__in=[])
+        return _prefixed(self.visibility_filter(scope), prefix)
 
     def unscoped(self, reason: str = "") -> "GuardedQuerySet":
         """All rows, for system work that has checked access itself or needs none."""

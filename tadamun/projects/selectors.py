@@ -167,13 +167,18 @@ def portfolio_rows(
 
 
 def visible_loans(user, **project_filters):
-    projects = visible_projects(user, **project_filters)
-    loans = Financing.objects.filter(kind=FinancingKind.LOAN)
-    from tadamun.access.scope import scope_for
-
-    if scope_for(user).is_operator and not project_filters:
-        return loans.filter(project__archived_at__isnull=True)
-    return loans.filter(project__in=projects.values("pk"))
+    """Loans of the projects ``user`` may see, joined to their project (the project's
+    visibility condition applied through the join, so a territory-limited user's query starts
+    from their projects, not from every loan)."""
+    loans = Financing.objects.filter(
+        Project.objects.visibility_through(user, "project__"),
+        kind=FinancingKind.LOAN,
+        project__archived_at__isnull=True,
+    )
+    for name, value in project_filters.items():
+        if value not in (None, ""):
+            loans = loans.filter(**{f"project__{name}": value})
+    return loans
 
 
 def portfolio_at_risk(
