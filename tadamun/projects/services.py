@@ -1293,11 +1293,12 @@ def tranche_release(*, user, tranche: Tranche, released_on=None) -> Tranche:
 
 
 def _refresh_loan(financing: Financing) -> None:
-    """Recompute what the loan still owes and its oldest unpaid instalment."""
-    unpaid = financing.schedule.filter(paid__lt=F("amount")).order_by("number").first()
-    financing.oldest_unpaid_due_on = unpaid.due_on if unpaid else None
-    paid = financing.schedule.aggregate(paid=Sum("paid"))["paid"] or Decimal(0)
-    financing.outstanding = financing.amount - paid
+    """Recompute what the loan still owes and its oldest unpaid instalment, in Decimal (SQLite
+    would add the amounts up as floating-point numbers)."""
+    rows = list(financing.schedule.order_by("number").values_list("due_on", "amount", "paid"))
+    unpaid = [due for due, amount, paid in rows if paid < amount]
+    financing.oldest_unpaid_due_on = unpaid[0] if unpaid else None
+    financing.outstanding = financing.amount - sum((paid for _d, _a, paid in rows), Decimal(0))
 
 
 def _check_repayment(
@@ -1351,10 +1352,10 @@ def repayment_record(*, user, financing: Financing, amount, paid_on=None) -> Rep
 
 
 def arrears_of(financing: Financing, today: datetime.date | None = None) -> Decimal:
-    """What is due and unpaid on a loan today."""
+    """What is due and unpaid on a loan today (added up in Decimal)."""
     today = today or timezone.localdate()
-    due = financing.schedule.filter(due_on__lte=today).aggregate(a=Sum("amount"), p=Sum("paid"))
-    return (due["a"] or Decimal(0)) - (due["p"] or Decimal(0))
+    rows = financing.schedule.filter(due_on__lte=today).values_list("amount", "paid")
+    return sum((amount - paid for amount, paid in rows), Decimal(0))
 
 
 # --- Accompaniment and follow-up --------------------------------------------------------------
