@@ -5,7 +5,9 @@ to the business plan with HTMX) and runs the pre-check; the coordinator sets up 
 with coordinator_2; both score on the session page (saved with HTMX, each seeing only their
 own scores); the coordinator, who chairs, follows the progress, decides, reads the minutes in
 French, and finances the project with a grant in two tranches and a loan, landing on the
-project page. The world is tests/conftest.py's with tests/projects/conftest.py's additions.
+project page. There the first tranche cannot be released until desk_a records the evidence of
+its milestone; the coordinator releases it, records a repayment of the loan (receipt printed)
+and a follow-up visit whose jobs show on the project. The world is tests/conftest.py's with tests/projects/conftest.py's additions.
 """
 
 import datetime
@@ -50,7 +52,7 @@ def _score(page, url, session, application, viability: str, impact: str):
     expect(card.get_by_test_id("scored")).to_be_visible()
 
 
-def test_a_collective_project_from_the_desk_to_its_financing(
+def test_a_collective_project_from_the_desk_to_its_financing_repayment_and_visit(
     projects_world, page, sign_in, live_server
 ):
     w = projects_world
@@ -211,3 +213,58 @@ def test_a_collective_project_from_the_desk_to_its_financing(
     assert (project.group, project.amount_financed) == (w.group, Decimal("4500.000"))
     application.refresh_from_db()
     assert application.status == ApplicationStatus.AWARDED
+
+    # --- the first tranche: refused before its milestone is evidenced, then released --------
+    first = grant.tranches.get(number=1)
+    expect(page.get_by_test_id("release-not-yet").first).to_be_visible()
+    _switch_user(page, sign_in, w.desk_a)
+    page.goto(f"{url}/projects/{project.pk}/")
+    row = page.locator(f'tr[data-tranche="{first.pk}"]')
+    row.locator("xpath=following-sibling::tr[1]").locator("summary").click()
+    page.locator(f'[name="e{first.pk}-note"]').fill("Lease of the workshop signed, copy on file")
+    with page.expect_navigation():
+        page.locator(f'[name="e{first.pk}-note"]').locator("xpath=ancestor::form").get_by_role(
+            "button", name="Record the evidence"
+        ).click()
+    expect(
+        page.locator(f'tr[data-tranche="{first.pk}"]').get_by_test_id("tranche-status")
+    ).to_have_text("Milestone evidenced")
+    _switch_user(page, sign_in, w.coordinator)
+    page.goto(f"{url}/projects/{project.pk}/")
+    with page.expect_navigation():
+        page.get_by_test_id("release-form").first.get_by_role("button", name="Release").click()
+    expect(
+        page.locator(f'tr[data-tranche="{first.pk}"]').get_by_test_id("tranche-status")
+    ).to_have_text("Released")
+    first.refresh_from_db()
+    assert (first.status, first.released_by) == ("released", w.coordinator)
+
+    # --- a repayment of the loan, with its receipt --------------------------------------------
+    page.get_by_test_id("loan").locator("summary", has_text="Record a repayment").click()
+    repayment_form = page.get_by_test_id("repayment-form")
+    repayment_form.locator(f'[name="p{loan.pk}-amount"]').fill("250.000")
+    with page.expect_navigation():
+        repayment_form.get_by_role("button", name="Record and print the receipt").click()
+    loan.refresh_from_db()
+    repayment = loan.repayments.get()
+    expect(page.locator("body")).to_contain_text(repayment.receipt)
+    assert (repayment.amount, loan.outstanding) == (Decimal("250.000"), Decimal("2750.000"))
+
+    # --- a follow-up visit --------------------------------------------------------------------
+    page.goto(f"{url}/projects/{project.pk}/")
+    page.locator("summary", has_text="Record a visit").click()
+    visit_form = page.get_by_test_id("visit-form")
+    visit_form.locator('[name$="visited_on"]').fill(datetime.date.today().isoformat())
+    visit_form.locator('[name$="project_status"]').select_option("active")
+    visit_form.locator('[name$="jobs_women"]').fill("3")
+    visit_form.locator('[name$="jobs_men"]').fill("1")
+    with page.expect_navigation():
+        visit_form.get_by_role("button", name="Record").click()
+    expect(page.get_by_test_id("jobs")).to_have_text("3 / 1")
+    expect(page.get_by_test_id("visits")).to_contain_text("Active")
+    project.refresh_from_db()
+    assert (project.jobs_women, project.jobs_men, project.last_visit_on) == (
+        3,
+        1,
+        datetime.date.today(),
+    )
