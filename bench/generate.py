@@ -13,7 +13,8 @@ of one member ``bench_desk``):
 
 * N people, with names drawn from ``tadamun/demo/data/names.json`` (Arabic with Latin
   transliteration, Italian, Greek) weighted as there; 2 % of them archived;
-* their name keys (``PersonNameKey``) folded exactly as the registry folds them;
+* their name keys (``PersonNameKey``) folded exactly as the registry folds them, and their match
+  keys (``PersonMatchKey``, ``tadamun.matching.keys.match_keys``) as the services write them;
 * one ``PersonShare`` each (the registering organisation) and a second one for 3 % of them;
 * about 1.5 consents each, about one group per 20 people with 2 to 6 members each;
 * one history row each (``HistoricalPerson``, "+" created), as a person page reads it.
@@ -219,6 +220,20 @@ def keys_of(given: str, family: str, given_latin: str, family_latin: str) -> tup
     return tuple(sorted(name_keys(given, family, given_latin, family_latin)))
 
 
+def match_keys_of(given, family, given_latin, family_latin, birth_date, birth_year):
+    from tadamun.matching.keys import PersonRecord, match_keys
+
+    record = PersonRecord(
+        given_name=given,
+        family_name=family,
+        given_name_latin=given_latin,
+        family_name_latin=family_latin,
+        birth_date=birth_date,
+        birth_year=birth_year,
+    )
+    return sorted(match_keys(record))
+
+
 @cache
 def latin_of(name: str) -> str:
     from tadamun.registry.names import transliterate
@@ -338,6 +353,7 @@ def generate(total: int, seed: int, log) -> dict:
         LawfulBasis,
         MemberRole,
         Person,
+        PersonMatchKey,
         PersonNameKey,
         PersonShare,
         ShareReason,
@@ -389,6 +405,7 @@ def generate(total: int, seed: int, log) -> dict:
         connection, PersonShare, ["person_id", "organisation_id", "reason", "created_at"]
     )
     keys = Table(connection, PersonNameKey, ["person_id", "key"])
+    match_keys = Table(connection, PersonMatchKey, ["person_id", "key"])
     consents = Table(
         connection,
         Consent,
@@ -403,7 +420,7 @@ def generate(total: int, seed: int, log) -> dict:
         ["id", "created_at", "updated_at", "name", "kind", "organisation_id", "territory_id"],
     )
     members = Table(connection, GroupMember, ["group_id", "person_id", "role", "joined_on"])
-    tables = [people, history, shares, keys, consents, groups, members]
+    tables = [people, history, shares, keys, match_keys, consents, groups, members]
 
     # Each organisation's people live in the territories below its own.
     homes = {
@@ -422,7 +439,9 @@ def generate(total: int, seed: int, log) -> dict:
     group_id = next_id(Group)
     start = datetime.datetime(2016, 1, 1, tzinfo=datetime.UTC)
     span = (datetime.datetime(2025, 6, 1, tzinfo=datetime.UTC) - start).total_seconds()
-    counts = dict.fromkeys(("people", "shares", "keys", "consents", "groups", "members"), 0)
+    counts = dict.fromkeys(
+        ("people", "shares", "keys", "match keys", "consents", "groups", "members"), 0
+    )
     began = time.monotonic()
     done = 0
     while done < total:
@@ -485,6 +504,10 @@ def generate(total: int, seed: int, log) -> dict:
                     shares.add((pid, other, ShareReason.SHARED, created_db))
             for key in keys_of(given, family, given_latin, family_latin):
                 keys.add((pid, key))
+            for key in match_keys_of(
+                given, family, given_latin, family_latin, born if exact_date else None, born.year
+            ):
+                match_keys.add((pid, key))
             given_on = day(created.date())
             public = org.pk == organisations["bench-tunis"].pk
             basis = LawfulBasis.PUBLIC_TASK if public else LawfulBasis.CONSENT
@@ -537,6 +560,7 @@ def generate(total: int, seed: int, log) -> dict:
         counts["people"] += len(people.rows)
         counts["shares"] += len(shares.rows)
         counts["keys"] += len(keys.rows)
+        counts["match keys"] += len(match_keys.rows)
         counts["consents"] += len(consents.rows)
         counts["groups"] += len(groups.rows)
         counts["members"] += len(members.rows)
@@ -550,7 +574,16 @@ def generate(total: int, seed: int, log) -> dict:
     if vendor == "postgresql":
         from django.core.management.color import no_style
 
-        models = [Person, HistoricalPerson, PersonShare, PersonNameKey, Consent, Group, GroupMember]
+        models = [
+            Person,
+            HistoricalPerson,
+            PersonShare,
+            PersonNameKey,
+            PersonMatchKey,
+            Consent,
+            Group,
+            GroupMember,
+        ]
         with connection.cursor() as cursor:
             for statement in connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(statement)
