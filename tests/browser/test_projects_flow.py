@@ -7,7 +7,8 @@ own scores); the coordinator, who chairs, follows the progress, decides, reads t
 French, and finances the project with a grant in two tranches and a loan, landing on the
 project page. There the first tranche cannot be released until desk_a records the evidence of
 its milestone; the coordinator releases it, records a repayment of the loan (receipt printed)
-and a follow-up visit whose jobs show on the project. The world is tests/conftest.py's with tests/projects/conftest.py's additions.
+and a follow-up visit whose jobs show on the project. The world is tests/conftest.py's with
+tests/projects/conftest.py's additions.
 """
 
 import datetime
