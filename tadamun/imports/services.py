@@ -388,7 +388,7 @@ def report_duplicates(user, job: ImportJob) -> list[dict]:
                         "person": None,
                         "name": "",
                         "organisation": "",
-                        "message": _("Same name and year of birth as row %(row)s of this file.")
+                        "message": _("Probably the same person as row %(row)s of this file.")
                         % {"row": match["row"]},
                     }
                 )
@@ -404,14 +404,14 @@ def report_duplicates(user, job: ImportJob) -> list[dict]:
                     "organisation": organisation_name,
                     "message": (
                         _(
-                            "%(name)s, with the same name and year of birth, is registered by "
+                            "%(name)s, probably the same person, is registered by "
                             "%(organisation)s."
                         )
                         % {"name": person.full_name, "organisation": organisation_name}
                         if person
                         else _(
-                            "A person with this name and year of birth is already registered "
-                            "by %(organisation)s."
+                            "A person who is probably the same is already registered by "
+                            "%(organisation)s."
                         )
                         % {"organisation": organisation_name}
                     ),
