@@ -19,6 +19,7 @@ from tadamun.core.views_helpers import (
     get_visible_or_404,
     history_rows,
     paginate,
+    say_errors,
     show_domain_error,
     text_param,
 )
@@ -54,25 +55,6 @@ from .models import (
     Referral,
 )
 from .report_export import report_xlsx
-
-
-def _say(request, form=None, error: DomainError | None = None) -> None:
-    """Errors of a form posted from a record page, as messages naming the field."""
-    items = []
-    if form is not None:
-        items += list(form.errors.items())
-    if error is not None:
-        if hasattr(error, "error_dict"):
-            items += list(error.error_dict.items())
-        else:
-            items.append((None, error.error_list))
-    for field, errors in items:
-        label = ""
-        if form is not None and field in form.fields:
-            label = str(form.fields[field].label)
-        for item in errors:
-            text = " ".join(getattr(item, "messages", [str(item)]))
-            messages.error(request, f"{label[:1].upper()}{label[1:]}: {text}" if label else text)
 
 
 def _orgs_with(user, roles):
@@ -217,7 +199,7 @@ def intake(request):
                         intake=visit,
                     )
         except DomainError as error:
-            _say(request, None, error)
+            say_errors(request, None, error)
         else:
             if case is not None:
                 messages.success(request, _("The visit was recorded and a case opened."))
@@ -369,11 +351,11 @@ def _post(request, pk, build, call, success):
         try:
             call(case, form)
         except DomainError as error:
-            _say(request, form, error)
+            say_errors(request, form, error)
         else:
             messages.success(request, success)
     else:
-        _say(request, form)
+        say_errors(request, form)
     return redirect(reverse("cases:detail", args=[case.pk]) + request.POST.get("anchor", ""))
 
 
@@ -586,7 +568,7 @@ def referral_answer(request, pk):
                 reason=form.cleaned_data["decline_reason"],
             )
         except DomainError as error:
-            _say(request, form, error)
+            say_errors(request, form, error)
         else:
             messages.success(request, _("Your answer was sent."))
     return redirect("cases:referral", pk=pk)
@@ -603,11 +585,11 @@ def referral_outcome(request, pk):
                 user=request.user, referral=referral, outcome=form.cleaned_data["outcome"]
             )
         except DomainError as error:
-            _say(request, form, error)
+            say_errors(request, form, error)
         else:
             messages.success(request, _("The outcome was sent back to the referring organisation."))
     else:
-        _say(request, form)
+        say_errors(request, form)
     return redirect("cases:referral", pk=pk)
 
 
@@ -618,7 +600,7 @@ def referral_cancel(request, pk):
     try:
         services.referral_cancel(user=request.user, referral=referral)
     except DomainError as error:
-        _say(request, None, error)
+        say_errors(request, None, error)
     else:
         messages.success(request, _("The referral was cancelled."))
     if Case.objects.visible_to(request.user).filter(pk=referral.case_id).exists():

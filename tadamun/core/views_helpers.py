@@ -7,6 +7,26 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 
 
+def say_errors(request, form=None, error: ValidationError | None = None) -> None:
+    """Errors of a form posted from a record page (which shows no form to put them next to),
+    as messages naming the field."""
+    items = []
+    if form is not None:
+        items += list(form.errors.items())
+    if error is not None:
+        if hasattr(error, "error_dict"):
+            items += list(error.error_dict.items())
+        else:
+            items.append((None, error.error_list))
+    for field, errors in items:
+        label = ""
+        if form is not None and field in form.fields:
+            label = str(form.fields[field].label)
+        for item in errors:
+            text = " ".join(getattr(item, "messages", [str(item)]))
+            messages.error(request, f"{label[:1].upper()}{label[1:]}: {text}" if label else text)
+
+
 def show_domain_error(request, form, error: ValidationError) -> None:
     """Put each message of a domain error next to its field, or above the form."""
     if hasattr(error, "error_dict"):

@@ -28,7 +28,13 @@ from tadamun.access.scope import scope_for
 from tadamun.accounts.models import User
 from tadamun.core.errors import DomainError
 from tadamun.core.i18n import base_language, language_for
-from tadamun.core.views_helpers import get_visible_or_404, history_rows, paginate, text_param
+from tadamun.core.views_helpers import (
+    get_visible_or_404,
+    history_rows,
+    paginate,
+    say_errors,
+    text_param,
+)
 from tadamun.matching.lookup import person_candidates
 from tadamun.organisations.models import Organisation
 from tadamun.registry import services as registry_services
@@ -83,25 +89,6 @@ from .models import (
 )
 
 # --- Helpers ---------------------------------------------------------------------------------
-
-
-def _say(request, form=None, error: DomainError | None = None) -> None:
-    """Errors of a form posted from a record page, as messages naming the field."""
-    items = []
-    if form is not None:
-        items += list(form.errors.items())
-    if error is not None:
-        if hasattr(error, "error_dict"):
-            items += list(error.error_dict.items())
-        else:
-            items.append((None, error.error_list))
-    for field, errors in items:
-        label = ""
-        if form is not None and field in form.fields:
-            label = str(form.fields[field].label)
-        for item in errors:
-            text = " ".join(getattr(item, "messages", [str(item)]))
-            messages.error(request, f"{label[:1].upper()}{label[1:]}: {text}" if label else text)
 
 
 def _route(error: ValidationError, form, targets: dict | None = None) -> None:
@@ -386,11 +373,11 @@ def _call_post(request, pk, form_class, run, success, anchor=""):
         try:
             run(call, form.cleaned_data)
         except DomainError as error:
-            _say(request, form, error)
+            say_errors(request, form, error)
         else:
             messages.success(request, success)
     else:
-        _say(request, form)
+        say_errors(request, form)
     return redirect(reverse("projects:call", args=[call.pk]) + anchor)
 
 
@@ -402,7 +389,7 @@ def call_status(request, pk):
     try:
         services.call_set_status(user=request.user, call=call, status=status)
     except DomainError as error:
-        _say(request, None, error)
+        say_errors(request, None, error)
     else:
         messages.success(
             request,
@@ -647,14 +634,14 @@ def application_precheck(request, pk):
                 override_reason=form.cleaned_data["override_reason"],
             )
         except DomainError as error:
-            _say(request, form, error)
+            say_errors(request, form, error)
         else:
             if application.status == ApplicationStatus.ELIGIBLE:
                 messages.success(request, _("The application is eligible."))
             else:
                 messages.warning(request, _("The application is not eligible: see the reasons."))
     else:
-        _say(request, form)
+        say_errors(request, form)
     return redirect("projects:application", pk=pk)
 
 
@@ -669,7 +656,7 @@ def application_withdraw(request, pk):
                 user=request.user, application=application, version=form.cleaned_data["version"]
             )
         except DomainError as error:
-            _say(request, form, error)
+            say_errors(request, form, error)
         else:
             messages.success(request, _("The application was withdrawn."))
     return redirect("projects:application", pk=pk)
@@ -1067,11 +1054,11 @@ def submission_decline(request, pk):
                 user=request.user, submission=submission, reason=form.cleaned_data["reason"]
             )
         except DomainError as error:
-            _say(request, form, error)
+            say_errors(request, form, error)
         else:
             messages.success(request, _("The submission was declined."))
     else:
-        _say(request, form)
+        say_errors(request, form)
     return redirect("projects:submission", pk=pk)
 
 
@@ -1108,7 +1095,7 @@ def submission_register(request, pk):
     submission = _submission(request, pk)
     form, _hidden, _member_hidden = _register_form(request, submission, request.POST)
     if not form.is_valid():
-        _say(request, form)
+        say_errors(request, form)
         return redirect("projects:submission", pk=pk)
     d = form.cleaned_data
     data = submission.data
@@ -1165,7 +1152,7 @@ def submission_register(request, pk):
                 sector=d["sector"],
             )
     except DomainError as error:
-        _say(request, form, error)
+        say_errors(request, form, error)
         return redirect("projects:submission", pk=pk)
     messages.success(
         request,
@@ -1391,11 +1378,11 @@ def session_decide(request, pk):
                 user=request.user, session=session, pass_mark=form.cleaned_data["pass_mark"]
             )
         except DomainError as error:
-            _say(request, form, error)
+            say_errors(request, form, error)
         else:
             messages.success(request, _("The committee has decided."))
     else:
-        _say(request, form)
+        say_errors(request, form)
     return redirect("projects:session", pk=pk)
 
 
@@ -1410,11 +1397,11 @@ def session_remarks(request, pk):
                 user=request.user, session=session, note=form.cleaned_data["note"]
             )
         except DomainError as error:
-            _say(request, form, error)
+            say_errors(request, form, error)
         else:
             messages.success(request, _("The remarks were saved."))
     else:
-        _say(request, form)
+        say_errors(request, form)
     return redirect(reverse("projects:session", args=[pk]) + "#remarks")
 
 
