@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from tadamun.access.scope import scope_for
 from tadamun.accounts.models import Membership
+from tadamun.core.dates import add_months
 from tadamun.core.errors import AccessDenied, Conflict, DomainError
 from tadamun.organisations.models import NetworkMembership
 from tadamun.registry.models import (
@@ -48,19 +49,6 @@ SHARING_PURPOSES = (ConsentPurpose.REFERRAL, ConsentPurpose.NETWORK_SHARING)
 
 class CaseError(DomainError):
     pass
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """The same day ``months`` later, or the month's last day (31 January + 1 = 28/29 Feb)."""
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=min(day.day, candidate))
-        except ValueError:
-            continue
-    raise ValueError(day)
 
 
 def _clean(instance, exclude=None) -> None:

@@ -403,10 +403,7 @@ def report_duplicates(user, job: ImportJob) -> list[dict]:
                     "name": person.full_name if person else "",
                     "organisation": organisation_name,
                     "message": (
-                        _(
-                            "%(name)s, probably the same person, is registered by "
-                            "%(organisation)s."
-                        )
+                        _("%(name)s, probably the same person, is registered by %(organisation)s.")
                         % {"name": person.full_name, "organisation": organisation_name}
                         if person
                         else _(

@@ -23,6 +23,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from tadamun.access.scope import scope_for
 from tadamun.accounts.models import Membership
+from tadamun.core.dates import add_months
 from tadamun.core.errors import AccessDenied, Conflict, DomainError
 from tadamun.core.money import currency_decimals, is_known_currency
 from tadamun.organisations.models import NetworkMembership
@@ -86,19 +87,6 @@ class ProjectError(DomainError):
 
 
 # --- Small helpers --------------------------------------------------------------------------
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """The same day ``months`` later, or the month's last day (31 January + 1 = 28/29 Feb)."""
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=min(day.day, candidate))
-        except ValueError:
-            continue
-    raise ValueError(day)
 
 
 def months_between(start: datetime.date, end: datetime.date) -> int:
