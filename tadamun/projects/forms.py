@@ -6,7 +6,6 @@ same words on every page, next to the field at fault.
 """
 
 import datetime
-from pathlib import Path
 
 from django import forms
 from django.conf import settings
@@ -32,12 +31,9 @@ from .models import (
     FundingSource,
     Sector,
 )
+from .uploads import validate_attachment
 
 MAX_ROWS = 30
-ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
-ATTACHMENT_SUFFIXES = frozenset(
-    {".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".odt", ".xls", ".xlsx", ".ods"}
-)
 
 
 class AmountField(forms.CharField):
@@ -47,13 +43,6 @@ class AmountField(forms.CharField):
         kwargs.setdefault("max_length", 24)
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
         super().__init__(**kwargs)
-
-
-def validate_attachment(upload) -> None:
-    if upload.size > ATTACHMENT_MAX_BYTES:
-        raise forms.ValidationError(_("A file can be at most 10 MB."))
-    if Path(upload.name).suffix.lower() not in ATTACHMENT_SUFFIXES:
-        raise forms.ValidationError(_("Send a PDF, a photo (JPEG, PNG) or an office document."))
 
 
 def _style(form) -> None:

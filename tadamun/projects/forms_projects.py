@@ -1,10 +1,7 @@
 """Forms of the financed projects' pages: filters, financing, repayments, accompaniment,
 visits, products, exhibitions. The rules are the services'; these forms only read input."""
 
-import secrets
-
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from i18nfield.forms import I18nModelForm
 
@@ -24,66 +21,7 @@ from .models import (
     Sector,
     Visit,
 )
-
-MAX_UPLOAD = 5 * 1024 * 1024
-
-# What an uploaded file really is, read from its first bytes (never from its name).
-SIGNATURES = {
-    "jpg": (b"\xff\xd8\xff",),
-    "png": (b"\x89PNG\r\n\x1a\n",),
-    "pdf": (b"%PDF-",),
-}
-CONTENT_TYPES = {
-    "jpg": "image/jpeg",
-    "png": "image/png",
-    "webp": "image/webp",
-    "pdf": "application/pdf",
-}
-
-
-def sniff(head: bytes) -> str | None:
-    """The kind of file (jpg, png, webp, pdf) its first bytes announce, if any."""
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    for kind, starts in SIGNATURES.items():
-        if any(head.startswith(start) for start in starts):
-            return kind
-    return None
-
-
-def _checked_upload(upload, kinds: set[str], message):
-    if upload is None or upload is False:
-        return upload
-    if upload.size > MAX_UPLOAD:
-        raise ValidationError(_("The file is larger than 5 MB."), code="too_large")
-    position = upload.tell() if hasattr(upload, "tell") else 0
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(position)
-    kind = sniff(head)
-    if kind not in kinds:
-        raise ValidationError(message, code="file_type")
-    # The stored name is ours: the extension matches the content, the rest is random.
-    upload.name = f"{secrets.token_hex(8)}.{kind}"
-    return upload
-
-
-def checked_photo(upload):
-    """A JPEG, PNG or WebP image of at most 5 MB, judged by its content."""
-    return _checked_upload(
-        upload,
-        {"jpg", "png", "webp"},
-        _("The photo must be a JPEG, PNG or WebP image."),
-    )
-
-
-def checked_evidence(upload):
-    """A PDF or an image of at most 5 MB, judged by its content."""
-    return _checked_upload(
-        upload,
-        {"pdf", "jpg", "png", "webp"},
-        _("The document must be a PDF, or a JPEG, PNG or WebP image."),
-    )
+from .uploads import checked_evidence, checked_photo
 
 
 def _amount_field(label, required=True):

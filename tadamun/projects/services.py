@@ -30,6 +30,7 @@ from tadamun.organisations.models import NetworkMembership
 from tadamun.registry.models import Group, Person
 from tadamun.territories.models import Territory
 
+from . import uploads
 from .models import (
     ROLES_MANAGING_CALLS,
     ROLES_WORKING_PROJECTS,
@@ -127,6 +128,21 @@ def money(value, currency: str, field: str, *, positive: bool = False) -> Decima
     if amount >= Decimal(10) ** 11:
         raise ProjectError({field: _("This amount is too large.")})
     return amount.quantize(Decimal(1).scaleb(-decimals))
+
+
+def _upload(check, upload, field: str):
+    """``upload`` checked by ``check`` (``uploads``), or a ProjectError on ``field``."""
+    try:
+        return check(upload)
+    except ValidationError as error:
+        raise ProjectError({field: error.messages}) from None
+
+
+def _attachments(attachments, field: str = "attachments") -> list:
+    checked = list(attachments)
+    for _document, upload in checked:
+        _upload(uploads.validate_attachment, upload, field)
+    return checked
 
 
 def _not_future(day: datetime.date | None, field: str) -> None:
@@ -565,6 +581,7 @@ def application_submit(
     submitted_on = submitted_on or timezone.localdate()
     _not_future(submitted_on, "submitted_on")
     requested = money(requested_amount, call.currency, "requested_amount", positive=True)
+    attachments = _attachments(attachments)
     _check_eligibility(
         call,
         kind=kind,
@@ -726,6 +743,7 @@ def submission_create(
     requested = money(
         data.get("requested_amount"), call.currency, "requested_amount", positive=True
     )
+    attachments = _attachments(attachments)
     if call.max_amount is not None and requested > call.max_amount:
         raise ProjectError(
             {
@@ -1231,6 +1249,7 @@ def tranche_evidence(*, user, tranche: Tranche, note: str, evidenced_on=None, fi
         raise ProjectError({"evidenced_on": _("This date is before the award.")})
     if tranche.status == TrancheStatus.RELEASED:
         raise ProjectError({"status": _("This tranche has already been released.")})
+    file = _upload(uploads.checked_evidence, file, "file")
     if not (note or "").strip() and not file:
         raise ProjectError({"note": _("Describe the evidence or attach a document.")})
     tranche.evidence_note = (note or "").strip()
@@ -1421,6 +1440,7 @@ def visit_record(
     """Record a follow-up visit (a planned one, or a new one). The project takes its status,
     jobs and revenue from its latest visit; a stopped project remembers when it stopped."""
     project = _project_for_change(user, project, ROLES_WORKING_PROJECTS)
+    photo = _upload(uploads.checked_photo, photo, "photo")
     _not_future(visited_on, "visited_on")
     if visited_on < project.financed_on:
         raise ProjectError({"visited_on": _("This date is before the award.")})
@@ -1485,6 +1505,7 @@ def product_save(
     product: Product | None = None,
 ) -> Product:
     project = _project_for_change(user, project, ROLES_WORKING_PROJECTS)
+    photo = _upload(uploads.checked_photo, photo, "photo")
     low = money(price_min, project.currency, "price_min")
     high = money(price_max, project.currency, "price_max")
     if high < low:

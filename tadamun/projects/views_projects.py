@@ -38,7 +38,6 @@ from tadamun.territories.models import Territory
 
 from . import selectors, services
 from .forms_projects import (
-    CONTENT_TYPES,
     PAR_DAYS,
     AtRiskFilterForm,
     CatalogueFilterForm,
@@ -55,7 +54,6 @@ from .forms_projects import (
     StandForm,
     VisitForm,
     VisitPlanForm,
-    sniff,
 )
 from .models import (
     ROLES_MANAGING_CALLS,
@@ -71,6 +69,7 @@ from .models import (
     Visit,
     VisitStatus,
 )
+from .uploads import CONTENT_TYPES, sniff
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_LIMIT = 100_000

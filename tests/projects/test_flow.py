@@ -185,3 +185,41 @@ def test_par30(pw):
     s.repayment_record(user=w.desk_a, financing=loan, amount=sum(i.amount for i in due))
     lines = q.portfolio_at_risk(w.coordinator)
     assert lines[0].at_risk == Decimal(0)
+
+
+def test_services_refuse_files_that_are_not_what_they_claim(pw):
+    """The upload rules hold in the services, whatever path calls them."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tadamun.projects.models import Visit
+
+    w = pw
+    application = submit(w, amount="2000", total="2000")
+    _decide(w, application)
+    project = s.project_award(
+        user=w.coordinator,
+        application=application,
+        financed_on=TODAY,
+        financings=[s.FinancingSpec(kind="grant", amount="2000")],
+    )
+    fake = SimpleUploadedFile("photo.jpg", b"MZ\x90\x00 not an image", content_type="image/jpeg")
+    with pytest.raises(s.ProjectError) as error:
+        s.visit_record(
+            user=w.desk_a, project=project, visited_on=TODAY, project_status="active", photo=fake
+        )
+    assert "photo" in error.value.message_dict
+    assert not Visit.objects.filter(project_id=project.pk).exists()
+    tranche = project.financings.get().tranches.get()
+    fake = SimpleUploadedFile(
+        "lease.pdf", b"<html>not a pdf</html>", content_type="application/pdf"
+    )
+    with pytest.raises(s.ProjectError) as error:
+        s.tranche_evidence(user=w.desk_a, tranche=tranche, note="", file=fake)
+    assert "file" in error.value.message_dict
+    tranche.refresh_from_db()
+    assert tranche.status == TrancheStatus.PLANNED
+    png = SimpleUploadedFile("any.name", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    visit = s.visit_record(
+        user=w.desk_a, project=project, visited_on=TODAY, project_status="active", photo=png
+    )
+    assert visit.photo.name.endswith(".png")
