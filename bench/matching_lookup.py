@@ -3,16 +3,14 @@ of ``bench/generate.py``, which hold the registry's ``PersonMatchKey`` as the se
 
     .venv/bin/python bench/matching_lookup.py                          # SQLite, 1M, 1,000 queries
     .venv/bin/python bench/matching_lookup.py --engines sqlite,postgresql --sizes 1000,1000000
-    .venv/bin/python bench/matching_lookup.py --compare                # also through PersonNameKey
 
 Each dataset is the one ``bench/people_scale.py`` uses (``/tmp/tadamun-bench/<engine>-<size>``,
 the PostgreSQL database ``tadamun_bench_<size>``); it is generated first when missing
 (``generate.py --if-present``: an existing dataset is only migrated, which fills the match keys of
-a dataset generated before they existed). One child process per dataset and way of finding
-candidates.
+a dataset generated before they existed). One child process per dataset.
 
 Queries are people drawn at random from the dataset, typed as a desk operator would
-(``bench/matching_speed.py``'s ``_typed``): the name in another script or spelling than stored
+(``_typed``): the name in another script or spelling than stored
 (40 %), with a typo (10 %), swapped (5 %), the family name cut short while typing (15 %); a
 full date of birth (50 %), a year (30 %) or nothing. Each query is timed whole as the desk
 operator of the dataset (Python, SQL, scoring, the access check), after 20 to warm up. Goal:
@@ -54,6 +52,37 @@ def dataset_env(args, engine: str, size: int) -> dict:
     return env
 
 
+def _typed(row, rng: random.Random) -> dict:
+    """How a desk operator might type this person."""
+    from tadamun.matching.phonetic import script_of
+
+    pk, g, f, gl, fl, bd, by = row
+    # Another script or spelling than the one stored, when the record has one.
+    if rng.random() < 0.4 and (gl or fl) and script_of(g + f) != "latin":
+        g, f = gl or g, fl or f
+    if rng.random() < 0.1:
+        word = g if rng.random() < 0.5 else f
+        if len(word) > 3:
+            k = rng.randrange(1, len(word) - 1)
+            word2 = word[:k] + word[k + 1 :]
+            g, f = (word2, f) if word == g else (g, word2)
+    if rng.random() < 0.05:
+        g, f = f, g
+    if rng.random() < 0.15 and len(f) > 3:
+        f = f[: rng.randint(3, len(f) - 1)]
+    roll = rng.random()
+    year = bd.year if bd else by
+    birth_date = bd if roll < 0.5 else None
+    birth_year = year if 0.5 <= roll < 0.8 else None
+    return {
+        "pk": pk,
+        "given_name": g,
+        "family_name": f,
+        "birth_date": birth_date,
+        "birth_year": birth_year,
+    }
+
+
 def child(mode: str, queries: int, seed: int) -> dict:
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(BENCH))
@@ -62,14 +91,11 @@ def child(mode: str, queries: int, seed: int) -> dict:
     django.setup()
     from django.db import connection
     from django.db.models import Max
-    from matching_speed import _typed
 
     from tadamun.accounts.models import User
     from tadamun.matching import lookup
     from tadamun.registry.models import Person, PersonMatchKey
 
-    if mode == "name keys":
-        lookup._match_key_model = lambda: None
     rng = random.Random(seed)
     people = Person.objects.unscoped("bench")
     last = people.aggregate(last=Max("pk"))["last"]
@@ -116,7 +142,6 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="1000000")
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--compare", action="store_true", help="also through PersonNameKey")
     parser.add_argument("--dir", default="/tmp/tadamun-bench")  # noqa: S108 - throwaway data
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--json", help="also write the figures to this file")
@@ -127,7 +152,7 @@ def main(argv=None) -> int:
         print(json.dumps(child(mode, int(queries), int(seed))))
         return 0
 
-    modes = ["match keys", "name keys"] if args.compare else ["match keys"]
+    modes = ["match keys"]
     results = []
     for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
         for size in sorted(int(s) for s in args.sizes.split(",")):

@@ -28,14 +28,6 @@ family name being typed is a prefix), narrowed to the years around the one typed
 common name (``y:`` keys) and widened by the date typed (``d:`` keys). Figures at 1M people
 are in ``bench/README.md`` ("Typing-time lookup"; ``bench/matching_lookup.py``).
 
-The earlier way, through the registry's ``PersonNameKey`` (name words folded to ASCII by
-anyascii), stays beside it for comparison (``_NameKeyIndex``; the tests and
-``bench/matching_speed.py`` run both): a catalogue kept in memory maps the skeleton of
-every distinct key (``keys.folded_key_skeletons``) to the keys having it; the typed names
-become skeletons, the catalogue gives their stored spellings, and the database the people
-holding a spelling of each name, either way round. It is only used when ``PersonMatchKey``
-is not installed, and is much slower on common names (they make large intersections).
-
 The candidates are read with the fields the comparison needs and scored with
 ``compare.score`` (model ``compare.DEFAULT_PARAMETERS`` unless one is given), the prior being
 one in the registry's size and agreement on a name weighed by how many people hold it.
@@ -47,21 +39,17 @@ with no disclosure rule of its own (its caller reports only ids and organisation
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import datetime
 import math
-import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db import connections, router
+from django.db import router
 from django.db.models import Max, Q
 
 from .compare import DEFAULT_PARAMETERS, Parameters, Scorer, score
-from .keys import Features, PersonRecord, features, folded_key_skeletons, typed_match_keys
-from .phonetic import is_particle, latin_letters, name_tokens, skeleton, token_skeleton
+from .keys import Features, PersonRecord, features, typed_match_keys
 
 __all__ = [
     "LIKELY",
@@ -70,7 +58,6 @@ __all__ = [
     "may_look_up",
     "person_candidates",
     "registered_matches",
-    "reset_catalogue",
 ]
 
 LIKELY = 0.5  # a record the user cannot see is mentioned from this probability on
@@ -78,10 +65,6 @@ POSSIBLE = 0.05  # a record the user can see is shown from this probability on
 CANDIDATES = 1500  # people read and scored at most; beyond, those born near the date typed
 YEARS_AROUND = 2  # when the name is that common: years either side of the one typed
 HOLDERS_COUNTED = 50_000  # people counted at most to know how common a name is
-REFRESH_SECONDS = 600  # the catalogue is rebuilt from scratch this often (drops old keys)
-PREFIX_MIN = 2  # letters of skeleton before the word being typed is matched as a prefix
-
-_GLUED = ("abdel", "abdal", "abd", "ben", "bin", "ibn", "bel", "bou", "ould", "ouled", "ait")
 
 
 @dataclass(frozen=True)
@@ -93,148 +76,6 @@ class Candidate:
     person_id: int | None = None  # only when visible
     name: str = ""  # only when visible
     organisations: tuple[str, ...] = field(default=())  # only when not visible
-
-
-# --- The catalogue of stored spellings ---------------------------------------------------------
-
-
-class _Catalogue:
-    """Skeleton → the ``PersonNameKey`` keys having it, for one database."""
-
-    def __init__(self):
-        self.by_skeleton: dict[str, set[str]] = {}
-        self.sorted_skeletons: list[str] = []
-        self.last_id = 0
-        self.built_at = 0.0
-        self.lock = threading.Lock()
-
-    def _add(self, key: str) -> bool:
-        added = False
-        for sk in folded_key_skeletons(key):
-            keys = self.by_skeleton.get(sk)
-            if keys is None:
-                self.by_skeleton[sk] = {key}
-                added = True
-            else:
-                keys.add(key)
-        return added
-
-    def _distinct_keys(self, alias: str) -> list[str]:
-        """Every distinct key, one index seek each (a loose index scan)."""
-        from tadamun.registry.models import PersonNameKey
-
-        table = PersonNameKey._meta.db_table
-        connection = connections[alias]
-        q = connection.ops.quote_name
-        key, table = q("key"), q(table)  # names of the model, quoted
-        if connection.vendor == "postgresql":
-            # The (key, person) index is varchar_pattern_ops: it serves ~>~ and ~<~.
-            step = f"SELECT {key} FROM {table} WHERE {key} ~>~ k.key ORDER BY {key} USING ~<~"  # noqa: S608
-            first = f"SELECT {key} FROM {table} ORDER BY {key} USING ~<~ LIMIT 1"  # noqa: S608
-            step += " LIMIT 1"
-        else:
-            step = f"SELECT MIN({key}) FROM {table} WHERE {key} > k.key"  # noqa: S608
-            first = f"SELECT MIN({key}) FROM {table}"  # noqa: S608
-        sql = (
-            f"WITH RECURSIVE k(key) AS (SELECT ({first}) UNION ALL"  # noqa: S608 - names from models
-            f" SELECT ({step}) FROM k WHERE k.key IS NOT NULL)"
-            " SELECT key FROM k WHERE key IS NOT NULL"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-            return [row[0] for row in cursor.fetchall()]
-
-    def refresh(self, alias: str) -> None:
-        from tadamun.registry.models import PersonNameKey
-
-        keys = PersonNameKey.objects.using(alias)
-        with self.lock:
-            newest = keys.aggregate(last=Max("id"))["last"] or 0
-            stale = time.monotonic() - self.built_at > REFRESH_SECONDS
-            if stale or newest < self.last_id:
-                self.by_skeleton = {}
-                for key in self._distinct_keys(alias):
-                    self._add(key)
-                self.sorted_skeletons = sorted(self.by_skeleton)
-                self.last_id = newest
-                self.built_at = time.monotonic()
-                return
-            if newest > self.last_id:
-                added = False
-                for key in keys.filter(id__gt=self.last_id).values_list("key", flat=True):
-                    added = self._add(key) or added
-                if added:
-                    self.sorted_skeletons = sorted(self.by_skeleton)
-                self.last_id = newest
-
-    def keys(self, skeletons: set[str], prefixes: set[str]) -> set[str]:
-        found: set[str] = set()
-        for sk in skeletons:
-            found |= self.by_skeleton.get(sk, set())
-        for prefix in prefixes:
-            start = bisect.bisect_left(self.sorted_skeletons, prefix)
-            for sk in self.sorted_skeletons[start:]:
-                if not sk.startswith(prefix):
-                    break
-                found |= self.by_skeleton[sk]
-        return found
-
-
-_catalogues: dict[str, _Catalogue] = {}
-
-
-def reset_catalogue() -> None:
-    """Forget the catalogues (tests, after the database was emptied)."""
-    _catalogues.clear()
-
-
-def _catalogue(alias: str) -> _Catalogue:
-    catalogue = _catalogues.get(alias)
-    if catalogue is None:
-        catalogue = _catalogues.setdefault(alias, _Catalogue())
-    catalogue.refresh(alias)
-    return catalogue
-
-
-# --- From typed names to stored keys ------------------------------------------------------------
-
-
-def _typed_skeletons(name: str, *, typing: bool, known=None) -> tuple[set[str], set[str]]:
-    """Skeletons to look up for a typed name: each word that is not a particle, a word
-    without a particle written on it (Benali → ali), the whole name (Ben Ali → BNL, found
-    as "benali"), the two halves of a name typed as one word when both are ``known``
-    spellings (Noureddine → NR, TN, found as "nwr" and "ldyn"; Souad → S, T, found as "s" and
-    "d": anyascii writes ع as an apostrophe, which the registry's folding takes for a space);
-    and, with ``typing``, the last word as a prefix."""
-    words = name_tokens(name)
-    exact: set[str] = set()
-    for index, word in enumerate(words):
-        if is_particle(word):
-            continue
-        letters = latin_letters(word)
-        sk = token_skeleton(word, index == 0)
-        if sk:
-            exact.add(sk)
-        for particle in _GLUED:
-            if letters.startswith(particle) and len(letters) - len(particle) >= 3:
-                exact.add(token_skeleton(letters[len(particle) :], True))
-                break
-    whole = skeleton(name)
-    if whole:
-        exact.add(whole)
-        if known is not None:
-            # Halves of one letter match too much: only for a name no key spells whole.
-            shortest = 2 if known(whole) else 1
-            for cut in range(shortest, len(whole) - shortest + 1):
-                head, tail = whole[:cut], whole[cut:]
-                if known(head) and known(tail):
-                    exact.update((head, tail))
-    prefixes: set[str] = set()
-    if typing and words:
-        last = token_skeleton(words[-1], len(words) == 1)
-        if len(last) >= PREFIX_MIN:
-            prefixes.add(last)
-    return exact, prefixes
 
 
 # --- The lookup -----------------------------------------------------------------------------
@@ -260,62 +101,6 @@ def may_look_up(user) -> bool:
 
     scope = scope_for(user)
     return scope.is_operator or bool(scope.editing_organisation_ids())
-
-
-def _near(year: int) -> Q:
-    """Born within ``YEARS_AROUND`` years of ``year``, or of unknown birth."""
-    low, high = year - YEARS_AROUND, year + YEARS_AROUND
-    return (
-        Q(birth_date__year__gte=low, birth_date__year__lte=high)
-        | Q(birth_date__isnull=True, birth_year__gte=low, birth_year__lte=high)
-        | Q(birth_date__isnull=True, birth_year__isnull=True)
-    )
-
-
-def _rows(people, ids, typed, holders: int):
-    """The people of ``ids`` (a list or a subquery of person ids, ``holders`` of them at
-    most) to score: all of them if there are at most ``CANDIDATES``, else those born near
-    the year typed, newest first."""
-    current = people.filter(archived_at__isnull=True)
-    if holders <= CANDIDATES:
-        return list(current.filter(pk__in=ids).values_list(*_FIELDS))
-    if typed.year is not None:
-        current = current.filter(_near(typed.year))
-    rows = current.filter(pk__in=ids).order_by("-pk").values_list(*_FIELDS)
-    return list(rows[:CANDIDATES])
-
-
-class _NameKeyIndex:
-    """Candidates from the registry's ``PersonNameKey`` (folded words, any script)."""
-
-    def __init__(self, alias: str):
-        self.alias = alias
-
-    def rows(self, people, typed: Features, given_name: str, family_name: str):
-        from tadamun.registry.models import PersonNameKey
-
-        catalogue = _catalogue(self.alias)
-        typing_family = bool(family_name.strip())
-        sides = []
-        if given_name.strip():
-            exact, prefixes = _typed_skeletons(
-                given_name, typing=not typing_family, known=catalogue.by_skeleton.__contains__
-            )
-            sides.append(catalogue.keys(exact, prefixes))
-        if typing_family:
-            exact, prefixes = _typed_skeletons(
-                family_name, typing=True, known=catalogue.by_skeleton.__contains__
-            )
-            sides.append(catalogue.keys(exact, prefixes))
-        if not all(sides):
-            return [], 0
-        name_keys = PersonNameKey.objects.using(self.alias)
-        holders = [
-            name_keys.filter(key__in=sorted(k)).values_list("person_id", flat=True) for k in sides
-        ]
-        ids_query = holders[0].intersection(holders[1]) if len(holders) == 2 else holders[0]
-        ids = list(ids_query[: CANDIDATES * 20])
-        return _rows(people, ids, typed, len(ids)), len(ids)
 
 
 class _MatchKeyIndex:
@@ -354,15 +139,6 @@ class _MatchKeyIndex:
             people.filter(archived_at__isnull=True, pk__in=sorted(ids)).values_list(*_FIELDS)
         )
         return rows, max(holders, len(rows))
-
-
-def _match_key_model():
-    from django.apps import apps
-
-    try:
-        return apps.get_model("registry", "PersonMatchKey")
-    except LookupError:
-        return None
 
 
 def _completed(typed: Features, candidate: Features, typing_family: bool) -> Features:
@@ -410,7 +186,7 @@ def person_candidates(
 ) -> list[Candidate]:
     """Possible matches in the whole registry for a person being registered, best first,
     disclosing only what ``user`` may know (see the module docstring)."""
-    from tadamun.registry.models import Person, PersonShare
+    from tadamun.registry.models import Person, PersonMatchKey, PersonShare
 
     if not may_look_up(user) or not (given_name or "").strip() and not (family_name or "").strip():
         return []
@@ -425,13 +201,7 @@ def person_candidates(
     typed = features(typed_record)
     alias = router.db_for_read(Person)
     people = Person.objects.unscoped("duplicate check at the desk").using(alias)
-    model = _match_key_model()
-    if model is not None:
-        rows, holders = _MatchKeyIndex(alias, model).rows(people, typed_record)
-    else:
-        rows, holders = _NameKeyIndex(alias).rows(
-            people, typed, given_name or "", family_name or ""
-        )
+    rows, holders = _MatchKeyIndex(alias, PersonMatchKey).rows(people, typed_record)
     if not rows:
         return []
     # How common each name is, for the weight of agreeing on it (Splink's term frequencies):
@@ -532,11 +302,11 @@ def registered_matches(
     size) and weight of each name by how many people hold it. It discloses nothing by itself:
     the caller decides what the user may read of a person. Records may be given as their
     ``keys.features`` already computed."""
-    from tadamun.registry.models import Person
+    from tadamun.registry.models import Person, PersonMatchKey
 
-    model = _match_key_model()
+    model = PersonMatchKey
     out: list[list[tuple[float, int, int]]] = [[] for _ in records]
-    if model is None or not records:
+    if not records:
         return out
     parameters = parameters or DEFAULT_PARAMETERS
     alias = router.db_for_read(Person)

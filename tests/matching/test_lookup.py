@@ -17,17 +17,6 @@ from .. import factories as f
 BORN = datetime.date(1990, 5, 17)  # the factories' date of birth
 
 
-@pytest.fixture(params=["match keys", "name keys"])
-def index(request, monkeypatch):
-    """Each test runs against the registry's PersonMatchKey (what the lookup uses) and
-    against its PersonNameKey (the earlier way, kept for comparison)."""
-    if request.param == "name keys":
-        monkeypatch.setattr(lookup, "_match_key_model", lambda: None)
-    else:
-        assert lookup._match_key_model() is PersonMatchKey
-    return request.param
-
-
 def holder(organisation) -> str:
     """An organisation's name as the lookup reads it from the database."""
     return str(type(organisation).objects.get(pk=organisation.pk))
@@ -37,7 +26,7 @@ def candidates(user, given, family, **typed):
     return lookup.person_candidates(user=user, given_name=given, family_name=family, **typed)
 
 
-def test_a_person_the_user_may_see_comes_with_id_and_name(world, index):
+def test_a_person_the_user_may_see_comes_with_id_and_name(world):
     found = candidates(world.desk_a, "Mohamed", "Ben Ali", birth_date=BORN)
     assert found[0].visible
     assert found[0].person_id == world.p_tabarka.pk
@@ -50,12 +39,12 @@ def test_a_person_the_user_may_see_comes_with_id_and_name(world, index):
     ("given", "family"),
     [("Μοχάμεντ", "Μπεν Αλί"), ("Mohammed", "Benali"), ("Ben Ali", "Mohamed"), ("محمد", "بن علي")],
 )
-def test_any_script_or_spelling_finds_the_person(world, index, given, family):
+def test_any_script_or_spelling_finds_the_person(world, given, family):
     found = candidates(world.coordinator, given, family, birth_date=BORN)
     assert [c.person_id for c in found][:1] == [world.p_tabarka.pk]
 
 
-def test_a_person_the_user_may_not_see_comes_with_the_organisations_to_contact(world, index):
+def test_a_person_the_user_may_not_see_comes_with_the_organisations_to_contact(world):
     found = candidates(world.outsider, "Μοχάμεντ", "Μπεν Αλί", birth_date=BORN)
     assert len(found) == 1
     hidden = found[0]
@@ -74,13 +63,13 @@ def test_a_person_the_user_may_not_see_comes_with_the_organisations_to_contact(w
     }
 
 
-def test_a_record_outside_the_users_territory_is_hidden_too(world, index):
+def test_a_record_outside_the_users_territory_is_hidden_too(world):
     # desk_tabarka works for org_a but only in Tabarka; Salma lives in Jendouba.
     found = candidates(world.desk_tabarka, "Salma", "Trabelsi", birth_date=BORN)
     assert [(c.visible, c.organisations) for c in found] == [(False, (holder(world.org_a),))]
 
 
-def test_every_organisation_holding_the_record_is_named(world, index):
+def test_every_organisation_holding_the_record_is_named(world):
     from tadamun.registry.models import PersonShare, ShareReason
 
     PersonShare.objects.create(
@@ -90,61 +79,61 @@ def test_every_organisation_holding_the_record_is_named(world, index):
     assert found[0].organisations == tuple(sorted((holder(world.org_b), holder(world.org_c))))
 
 
-def test_an_unlikely_match_the_user_may_not_see_is_not_mentioned(world, index):
+def test_an_unlikely_match_the_user_may_not_see_is_not_mentioned(world):
     # Same names, but another sex, another date: not likely the same person.
     found = candidates(world.outsider, "Mohamed", "Ben Ali", birth_date=datetime.date(1950, 2, 3))
     assert found == []
 
 
 @pytest.mark.parametrize("persona", ["viewer_a", "trainer_a", "controller_a", "nobody"])
-def test_users_who_do_not_register_people_get_nothing(world, index, persona):
+def test_users_who_do_not_register_people_get_nothing(world, persona):
     assert candidates(getattr(world, persona), "Mohamed", "Ben Ali", birth_date=BORN) == []
 
 
-def test_the_platform_operator_sees_every_candidate(world, index):
+def test_the_platform_operator_sees_every_candidate(world):
     found = candidates(world.operator, "Giulia", "Rossi", birth_date=BORN)
     assert [(c.visible, c.person_id) for c in found] == [(True, world.p_empoli.pk)]
 
 
-def test_archived_people_are_not_candidates(world, index):
+def test_archived_people_are_not_candidates(world):
     world.p_empoli.archived_at = world.p_empoli.created_at
     world.p_empoli.save()
     assert candidates(world.operator, "Giulia", "Rossi", birth_date=BORN) == []
 
 
-def test_a_name_still_being_typed(world, index):
+def test_a_name_still_being_typed(world):
     found = candidates(world.desk_a, "Salma", "Trab", birth_date=BORN)
     assert [c.person_id for c in found] == [world.p_jendouba.pk]
 
 
-def test_a_typo_and_a_placeholder_date(world, index):
+def test_a_typo_and_a_placeholder_date(world):
     found = candidates(world.desk_a, "Salma", "Trabelsy", birth_date=datetime.date(1990, 1, 1))
     assert [c.person_id for c in found] == [world.p_jendouba.pk]
 
 
-def test_nothing_typed_finds_nothing(world, index):
+def test_nothing_typed_finds_nothing(world):
     assert candidates(world.desk_a, "", "  ") == []
 
 
-def test_names_nobody_has(world, index):
+def test_names_nobody_has(world):
     assert candidates(world.desk_a, "Zacharias", "Oxley", birth_date=BORN) == []
 
 
-def test_the_lookup_sees_people_registered_after_it_started(world, index):
+def test_the_lookup_sees_people_registered_after_it_started(world):
     assert candidates(world.coordinator, "Hédi", "Chebbi", birth_date=BORN) == []
     person = f.person(world.org_b, world.kef, given_name="الهادي", family_name="الشابي")
     found = candidates(world.coordinator, "Hédi", "Chebbi", birth_date=BORN)
     assert [c.person_id for c in found] == [person.pk]
 
 
-def test_the_limit(world, index):
+def test_the_limit(world):
     for _ in range(4):
         f.person(world.org_a, world.jendouba, given_name="Salma", family_name="Trabelsi")
     found = candidates(world.desk_a, "Salma", "Trabelsi", birth_date=BORN, limit=3)
     assert len(found) == 3
 
 
-def test_people_registered_and_changed_through_the_services_are_found(world, index):
+def test_people_registered_and_changed_through_the_services_are_found(world):
     person = services.person_register(
         user=world.desk_a,
         organisation=world.org_a,
