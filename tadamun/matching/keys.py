@@ -14,8 +14,7 @@ written) into the values every comparison and key uses:
 
 ``match_keys()`` gives the short strings a person is indexed by (the registry's
 ``PersonMatchKey``) for the typing-time lookup and the import's duplicate check (see
-``lookup.py`` and the decision record); ``folded_key_skeletons()`` reads the skeletons back
-from the registry's ``PersonNameKey`` tokens.
+``lookup.py`` and the decision record).
 """
 
 import datetime
@@ -39,7 +38,6 @@ __all__ = [
     "PersonRecord",
     "birth_parts",
     "features",
-    "folded_key_skeletons",
     "latin_form",
     "match_keys",
     "name_features",
@@ -294,47 +292,3 @@ def typed_match_keys(
         day = f.dob.strftime("%Y%m%d")
         dates = {f"d:{sk}|{day}"[:60] for sk in (givens | families) - {""}}
     return prefixes, years, dates
-
-
-_ARTICLE = re.compile(r"^(?:(?:el|al)(?=[a-z]{3})|l(?=[a-z]))")
-_GLUED_PARTICLE = re.compile(r"^(?:ben|bin|ibn|bel|bou|abdel|abdal|abd|ould|ouled|ait)(?=[a-z]{3})")
-
-
-@lru_cache(maxsize=500_000)
-def folded_key_skeletons(key: str) -> frozenset[str]:
-    """The skeletons a ``PersonNameKey`` token may stand for.
-
-    Those tokens are anyascii foldings of single words, whatever their script, so the
-    script they came from is lost: "ltrblsy" is الطرابلسي (article and all), "ftmh" is فاطمة
-    (ة folded to h), "eyaggelos" is Ευάγγελος (υ folded to y, γγ to gg), "mochament" is
-    Μοχάμεντ. Besides the skeleton of the token as Latin, this gives the skeletons of its
-    readings without a leading article, with a final h silent or read as t, with the Greek
-    foldings undone, with tz/dz/dj as two letters, and without a particle written together
-    with the name (benali → ali).
-    """
-    readings = {key}
-    if _ARTICLE.match(key):
-        readings.add(_ARTICLE.sub("", key))
-    for word in list(readings):
-        if word.endswith("h") and len(word) > 1:
-            readings.add(word[:-1])
-            readings.add(word[:-1] + "t")
-    for word in list(readings):
-        greek = word.replace("ey", "ev").replace("ay", "av").replace("gg", "ng").replace("oy", "ou")
-        if greek != word:
-            readings.add(greek)
-    for word in list(readings):
-        # tz, dz, dj are one sound in Greek and French transliteration, two letters in a
-        # folding of Arabic (التازي → ltzy).
-        split = word.replace("tz", "taz").replace("dz", "daz").replace("dj", "daj")
-        if split != word:
-            readings.add(split)
-    for word in list(readings):
-        if _GLUED_PARTICLE.match(word):
-            readings.add(_GLUED_PARTICLE.sub("", word))
-    out = set()
-    for word in readings:
-        sk = token_skeleton(word, True)
-        if sk:
-            out.add(sk)
-    return frozenset(out)

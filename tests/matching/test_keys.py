@@ -10,14 +10,11 @@ from tadamun.matching.keys import (
     PersonRecord,
     birth_parts,
     features,
-    folded_key_skeletons,
     match_keys,
     name_features,
     phone_key,
     typed_match_keys,
 )
-from tadamun.matching.lookup import _typed_skeletons
-from tadamun.registry.names import name_keys
 
 NAMES = json.loads(
     (Path(__file__).resolve().parents[2] / "tadamun/demo/data/names.json").read_text()
@@ -96,31 +93,6 @@ def test_typed_keys_meet_the_stored_ones_across_scripts():
 def test_a_person_without_a_date_is_found_by_year_keys_too():
     keys = match_keys(PersonRecord(given_name="Salma", family_name="Trabelsi"))
     assert "y:SLM|TRBLS|-" in keys
-
-
-def _arabic_entries():
-    for country in ("TN", "MA"):
-        for kind in ("given_male", "given_female", "family"):
-            yield from NAMES[country][kind]
-
-
-def test_the_registry_keys_of_arabic_names_meet_their_latin_spellings():
-    """A name registered in Arabic only is stored as anyascii foldings ("ltrblsy"); typing
-    any of its Latin spellings must reach one of those keys."""
-    for entry in _arabic_entries():
-        stored = set()
-        for key in name_keys(entry["ar"]):
-            stored |= folded_key_skeletons(key)
-        for latin in entry["latin"]:
-            exact, _prefixes = _typed_skeletons(latin, typing=False, known=stored.__contains__)
-            assert exact & stored, (entry, latin, exact, stored)
-
-
-def test_the_registry_keys_of_greek_spellings():
-    stored = set()
-    for key in name_keys("Ευάγγελος Μπεν Αλί"):
-        stored |= folded_key_skeletons(key)
-    assert {"FNJLS", "BN", "L"} <= stored
 
 
 def test_features_of_a_record():
