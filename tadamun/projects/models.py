@@ -27,8 +27,6 @@ from tadamun.core.validators import validate_plain_text
 ROLES_WORKING_PROJECTS = ROLES_EDITING_PEOPLE
 # Who publishes calls, runs committees, awards and releases tranches.
 ROLES_MANAGING_CALLS = frozenset({Role.COORDINATOR})
-# Who reads the financial side (schedules, arrears, PAR) without changing it.
-ROLES_READING_PROJECTS = frozenset(Role.values)
 
 MONEY = {"max_digits": 14, "decimal_places": 3}
 POSITIVE = [MinValueValidator(Decimal("0"))]

@@ -16,7 +16,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -1555,17 +1555,6 @@ def stand_add(*, user, exhibition: Exhibition, project: Project, label: str = ""
     stand = Stand(exhibition=exhibition, project=project, label=label)
     _save(stand, user, "stand")
     return stand
-
-
-def next_code(prefix: str) -> str:
-    """A project code following the largest one with ``prefix``."""
-    last = (
-        Project.objects.unscoped("numbering")
-        .filter(code__startswith=prefix)
-        .aggregate(m=Max("code"))["m"]
-    )
-    number = int(last[len(prefix) :]) + 1 if last and last[len(prefix) :].isdigit() else 1
-    return f"{prefix}{number:06d}"
 
 
 # --- Records brought in from earlier spreadsheets (imports) -----------------------------------
