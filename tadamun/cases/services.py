@@ -15,7 +15,7 @@ from tadamun.access.scope import scope_for
 from tadamun.accounts.models import Membership
 from tadamun.core.dates import add_months
 from tadamun.core.errors import AccessDenied, Conflict, DomainError
-from tadamun.organisations.models import NetworkMembership
+from tadamun.organisations.models import networks_of
 from tadamun.registry.models import (
     Consent,
     ConsentPurpose,
@@ -108,19 +108,10 @@ def _touch(case: Case, user, reason: str) -> None:
     )
 
 
-def _networks_of(organisation_id: int) -> set[int]:
-    return {
-        organisation_id,
-        *NetworkMembership.objects.filter(
-            member_id=organisation_id, left_on__isnull=True
-        ).values_list("network_id", flat=True),
-    }
-
-
 def case_networks(case: Case) -> set[int]:
     """The lead organisation and the networks it belongs to: whose desks, diagnosis
     dimensions and kinds of action the case uses."""
-    return _networks_of(case.organisation_id)
+    return networks_of(case.organisation_id)
 
 
 def _refuse_second_open_case(person_id: int, organisation_id: int, case_id=None) -> None:
@@ -208,7 +199,7 @@ def case_open(
         ).exists()
     ):
         raise CaseError({"tutor": _("The tutor must work for the lead organisation.")})
-    if desk is not None and desk.network_id not in _networks_of(organisation.pk):
+    if desk is not None and desk.network_id not in networks_of(organisation.pk):
         raise CaseError({"desk": _("This desk belongs to another network.")})
     _refuse_second_open_case(person.pk, organisation.pk)
     case = Case(

@@ -112,3 +112,22 @@ class NetworkMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} ∈ {self.network}"
+
+
+def networks_of(organisation_id: int) -> set[int]:
+    """The organisation and the networks it currently belongs to."""
+    return {organisation_id} | set(
+        NetworkMembership.objects.filter(
+            member_id=organisation_id, left_on__isnull=True
+        ).values_list("network_id", flat=True)
+    )
+
+
+def network_family(organisation_id: int) -> set[int]:
+    """The organisation, its networks, and (when it is a network) its current members."""
+    members = set(
+        NetworkMembership.objects.filter(
+            network_id=organisation_id, left_on__isnull=True
+        ).values_list("member_id", flat=True)
+    )
+    return networks_of(organisation_id) | members

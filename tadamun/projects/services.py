@@ -26,7 +26,7 @@ from tadamun.accounts.models import Membership
 from tadamun.core.dates import add_months
 from tadamun.core.errors import AccessDenied, Conflict, DomainError
 from tadamun.core.money import currency_decimals, is_known_currency
-from tadamun.organisations.models import NetworkMembership
+from tadamun.organisations.models import network_family, networks_of
 from tadamun.registry.models import Group, Person
 from tadamun.territories.models import Territory
 
@@ -167,32 +167,13 @@ def _clean(instance, exclude=None) -> None:
         raise ProjectError(error.message_dict) from error
 
 
-def _networks_of(organisation_id: int) -> set[int]:
-    """The organisation and the networks it belongs to."""
-    return {organisation_id} | set(
-        NetworkMembership.objects.filter(
-            member_id=organisation_id, left_on__isnull=True
-        ).values_list("network_id", flat=True)
-    )
-
-
-def _network_family(organisation_id: int) -> set[int]:
-    """The organisation, its networks, and (when it is a network) its current members."""
-    members = set(
-        NetworkMembership.objects.filter(
-            network_id=organisation_id, left_on__isnull=True
-        ).values_list("member_id", flat=True)
-    )
-    return _networks_of(organisation_id) | members
-
-
 def _handling_organisation(user, call: Call, territory):
     """The organisation on whose behalf ``user`` records an application to ``call``: the
     first of theirs taking part in the call whose role covers the territory."""
     from tadamun.organisations.models import Organisation
 
     scope = scope_for(user)
-    family = _network_family(call.organisation_id)
+    family = network_family(call.organisation_id)
     candidates = [g.organisation_id for g in scope.grants_with(ROLES_WORKING_PROJECTS)]
     if scope.is_operator:
         candidates = [call.organisation_id]
@@ -560,7 +541,7 @@ def application_submit(
     if call is None:
         raise AccessDenied({"call": _("This call is not in your scope.")})
     organisation = organisation or _handling_organisation(user, call, territory)
-    if organisation.pk not in _network_family(call.organisation_id):
+    if organisation.pk not in network_family(call.organisation_id):
         raise ProjectError({"organisation": _("This organisation does not take part in the call.")})
     _require(user, organisation.pk, ROLES_WORKING_PROJECTS, territory.pk, field="territory")
     if not Person.objects.visible_to(user).filter(pk=promoter.pk).exists():
@@ -839,7 +820,7 @@ def session_create(
     members = list(members)
     if chair not in members:
         members.append(chair)
-    networks = _networks_of(call.organisation_id)
+    networks = networks_of(call.organisation_id)
     allowed = set(
         Membership.objects.filter(user__in=members, is_active=True)
         .filter(
@@ -1172,7 +1153,7 @@ def project_award(
         mentor is not None
         and not Membership.objects.filter(
             user=mentor,
-            organisation_id__in=_networks_of(application.call.organisation_id)
+            organisation_id__in=networks_of(application.call.organisation_id)
             | {application.call.organisation_id},
             is_active=True,
         ).exists()
@@ -1374,7 +1355,7 @@ def mentor_assign(*, user, project: Project, mentor, version: int | None = None)
     if (
         mentor is not None
         and not Membership.objects.filter(
-            user=mentor, organisation_id__in=_networks_of(project.organisation_id), is_active=True
+            user=mentor, organisation_id__in=networks_of(project.organisation_id), is_active=True
         ).exists()
     ):
         raise ProjectError({"mentor": _("The mentor must work for the network.")})

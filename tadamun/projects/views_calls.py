@@ -36,7 +36,7 @@ from tadamun.core.views_helpers import (
     text_param,
 )
 from tadamun.matching.lookup import person_candidates
-from tadamun.organisations.models import Organisation
+from tadamun.organisations.models import Organisation, network_family, networks_of
 from tadamun.registry import services as registry_services
 from tadamun.registry.models import Group, MemberRole, Person
 from tadamun.registry.selectors import person_list
@@ -144,7 +144,7 @@ def _can_record(user, call: Call) -> bool:
     scope = scope_for(user)
     if scope.is_operator:
         return True
-    family = services._network_family(call.organisation_id)
+    family = network_family(call.organisation_id)
     return any(g.organisation_id in family for g in scope.grants_with(ROLES_WORKING_PROJECTS))
 
 
@@ -161,7 +161,7 @@ def _managing_organisations(user):
 def _network_users(call: Call):
     """Users working for the call's organisation, its networks or their members: who may
     sit on its committees or mentor its projects."""
-    networks = services._networks_of(call.organisation_id)
+    networks = networks_of(call.organisation_id)
     return (
         User.objects.filter(
             Q(memberships__organisation_id__in=networks)
@@ -954,7 +954,7 @@ def _register_form(request, submission, data=None):
     user = request.user
     scope = scope_for(user)
     editing = scope.editing_organisation_ids()
-    family = services._network_family(submission.call.organisation_id)
+    family = network_family(submission.call.organisation_id)
     organisations = (
         Organisation.objects.active()
         if scope.is_operator
@@ -1006,7 +1006,7 @@ def submission_detail(request, pk):
         submission.call.organisation_id, ROLES_WORKING_PROJECTS, submission.territory_id
     ) or any(
         scope_for(request.user).can_act_for(o, ROLES_WORKING_PROJECTS, submission.territory_id)
-        for o in services._network_family(submission.call.organisation_id)
+        for o in network_family(submission.call.organisation_id)
     )
     context = {
         "submission": submission,
